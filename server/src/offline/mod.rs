@@ -1,0 +1,1 @@
+//! The offline engine: rules and templates, no language model.
