@@ -17,6 +17,8 @@ let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
 /** Runs known to be in progress: run id → idea (or "" when only seen through `autocrea/stream`). */
 const activeRuns = new Map<string, string>();
+/** Runs already reported: a `wait: true` run is reported by both the answer and the notification. */
+const reportedRuns = new Set<string>();
 /** Where the last streamed chunk came from, to print a header when the source changes. */
 let lastStreamSource: string | undefined;
 
@@ -247,6 +249,10 @@ function resolveDir(dir: string): vscode.Uri {
 }
 
 async function onRunFinished(summary: ext.RunSummary): Promise<void> {
+  if (reportedRuns.has(summary.runId)) {
+    return;
+  }
+  reportedRuns.add(summary.runId);
   activeRuns.delete(summary.runId);
   lastStreamSource = undefined;
   output.appendLine('');
