@@ -1,0 +1,434 @@
+-- AUTOCREA for Neovim (>= 0.10): starts `autocrea lsp`, shows what the roles stream, reports
+-- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaOutput / :AutocreaReadme.
+--
+--   require('autocrea').setup({ settings = { engine = 'offline' } })
+
+local ext = require('autocrea.ext')
+
+local M = {}
+
+local NAME = 'autocrea'
+
+M.defaults = {
+  -- Command that starts the server.
+  cmd = { 'autocrea', 'lsp' },
+  -- nil: every buffer with a filetype (an idea can sit in a comment of any file).
+  filetypes = nil,
+  -- Markers of the workspace root; without one the current directory is the root.
+  root_markers = { '.git', 'AUTOCREA.md' },
+  -- The `autocrea` section: engine, targetFolder, runTests, overwrite, maxFileBytes,
+  -- testTimeoutSecs (see lua/autocrea/ext.lua). Sent as initializationOptions, pushed with
+  -- workspace/didChangeConfiguration and answered to workspace/configuration pulls.
+  settings = {},
+  -- Called with each autocrea/stream params ({ runId, role, text }) after it is appended to the
+  -- output buffer.
+  on_stream = nil,
+  -- Called with each RunSummary; the default notifies with vim.notify.
+  on_run_finished = nil,
+  -- Open the output window when a run starts.
+  open_output = false,
+  -- 'auto': vim.lsp.config + vim.lsp.enable on Neovim >= 0.11, vim.lsp.start in a FileType
+  -- autocommand before. 'start' forces the latter.
+  method = 'auto',
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+--- Runs in progress: runId → idea ('' when only seen through autocrea/stream).
+M.runs = {}
+--- The last RunSummary received.
+M.last_summary = nil
+
+local has_011 = vim.fn.has('nvim-0.11') == 1
+
+-- Client methods are called with ':' from 0.11 on (the '.' form is deprecated there).
+local function client_request(client, method, params, handler, bufnr)
+  if has_011 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+local function notify(msg, level)
+  vim.notify('AUTOCREA: ' .. msg, level or vim.log.levels.INFO)
+end
+
+local function is_null(v)
+  return v == nil or v == vim.NIL
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Output buffer
+-- ---------------------------------------------------------------------------------------------
+
+local output_buf = nil
+local last_source = nil
+
+local function output_buffer()
+  if output_buf and vim.api.nvim_buf_is_valid(output_buf) then
+    return output_buf
+  end
+  output_buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_name(output_buf, 'autocrea://output')
+  vim.bo[output_buf].buftype = 'nofile'
+  vim.bo[output_buf].bufhidden = 'hide'
+  vim.bo[output_buf].swapfile = false
+  vim.bo[output_buf].filetype = 'autocrea-output'
+  return output_buf
+end
+
+--- Appends text to the output buffer; text without a final newline continues on the next call.
+local function append_output(text)
+  local buf = output_buffer()
+  local parts = vim.split(text, '\n', { plain = true })
+  local count = vim.api.nvim_buf_line_count(buf)
+  local last = vim.api.nvim_buf_get_lines(buf, count - 1, count, false)[1] or ''
+  parts[1] = last .. parts[1]
+  vim.api.nvim_buf_set_lines(buf, count - 1, count, false, parts)
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+  end
+end
+
+local function append_line(line)
+  local buf = output_buffer()
+  local count = vim.api.nvim_buf_line_count(buf)
+  local last = vim.api.nvim_buf_get_lines(buf, count - 1, count, false)[1] or ''
+  if last == '' then
+    append_output(line .. '\n')
+  else
+    append_output('\n' .. line .. '\n')
+  end
+end
+
+--- Shows the output buffer in a split (or focuses the window that shows it).
+function M.open_output()
+  local buf = output_buffer()
+  local wins = vim.fn.win_findbuf(buf)
+  if #wins > 0 then
+    vim.api.nvim_set_current_win(wins[1])
+    return
+  end
+  vim.cmd('botright split')
+  vim.api.nvim_win_set_buf(0, buf)
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Notification handlers
+-- ---------------------------------------------------------------------------------------------
+
+local function tests_text(t)
+  if type(t) ~= 'table' then
+    return '?'
+  end
+  if not is_null(t.passed) or not is_null(t.failed) then
+    return ('%s: %d passed, %d failed'):format(
+      t.status,
+      is_null(t.passed) and 0 or t.passed,
+      is_null(t.failed) and 0 or t.failed
+    )
+  end
+  return tostring(t.status)
+end
+
+--- One line for vim.notify.
+function M.headline(s)
+  local app = (not is_null(s.app) and s.app ~= '') and s.app or s.idea
+  if s.status == 'succeeded' then
+    return ('%s is ready in %s (%d files, tests %s)'):format(app, s.dir, s.filesWritten or 0, tests_text(s.tests))
+  elseif s.status == 'cancelled' then
+    return ('run for "%s" was cancelled (%d files written)'):format(s.idea, s.filesWritten or 0)
+  end
+  return ('run for "%s" failed: %s'):format(s.idea, is_null(s.error) and ('tests ' .. tests_text(s.tests)) or s.error)
+end
+
+local function describe_run(s)
+  local lines = {
+    ('■ run %s %s in %.1f s (engine %s): "%s" → %s'):format(
+      s.runId,
+      s.status,
+      (s.durationMs or 0) / 1000,
+      s.engine,
+      s.idea,
+      s.dir
+    ),
+  }
+  if not is_null(s.error) then
+    table.insert(lines, '  error: ' .. s.error)
+  end
+  for _, r in ipairs(s.roles or {}) do
+    local msg = is_null(r.message) and '' or (' — ' .. r.message)
+    table.insert(lines, ('  %s: %s, %d files%s'):format(r.role, r.status, #(r.files or {}), msg))
+  end
+  if type(s.tests) == 'table' then
+    table.insert(lines, ('  tests (%s): %s'):format(s.tests.command, tests_text(s.tests)))
+  end
+  if type(s.security) == 'table' then
+    table.insert(lines, ('  security: %s — %s'):format(s.security.status, s.security.message))
+  end
+  table.insert(lines, ('  %d files written'):format(s.filesWritten or 0))
+  return table.concat(lines, '\n')
+end
+
+function M.on_stream(_, params, _)
+  if type(params) ~= 'table' or type(params.text) ~= 'string' then
+    return
+  end
+  if params.runId and M.runs[params.runId] == nil then
+    M.runs[params.runId] = ''
+  end
+  local source = tostring(params.runId) .. '/' .. tostring(params.role)
+  if source ~= last_source then
+    last_source = source
+    append_line(('── %s (run %s) ──'):format(params.role, params.runId))
+  end
+  append_output(params.text)
+  if M.options.on_stream then
+    M.options.on_stream(params)
+  end
+end
+
+-- Run ids already reported: a `wait = true` run is reported by both the answer and the
+-- notification, whichever comes first wins.
+local reported = {}
+
+local function run_finished(summary)
+  if reported[summary.runId] then
+    return
+  end
+  reported[summary.runId] = true
+  M.runs[summary.runId] = nil
+  M.last_summary = summary
+  last_source = nil
+  append_line(describe_run(summary))
+  if M.options.on_run_finished then
+    M.options.on_run_finished(summary)
+    return
+  end
+  local level = summary.status == 'succeeded' and vim.log.levels.INFO
+    or summary.status == 'cancelled' and vim.log.levels.WARN
+    or vim.log.levels.ERROR
+  notify(M.headline(summary) .. ' — :AutocreaReadme, :AutocreaOutput', level)
+end
+
+function M.on_run_finished(_, summary, _)
+  if type(summary) == 'table' and summary.runId then
+    run_finished(summary)
+  end
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Server
+-- ---------------------------------------------------------------------------------------------
+
+local function root_dir_for(bufnr)
+  return vim.fs.root(bufnr, M.options.root_markers) or vim.fn.getcwd()
+end
+
+--- The client configuration (vim.lsp.Config / vim.lsp.ClientConfig without root_dir).
+function M.client_config()
+  local settings = vim.deepcopy(M.options.settings or {})
+  return {
+    name = NAME,
+    cmd = M.options.cmd,
+    filetypes = M.options.filetypes,
+    init_options = settings,
+    settings = { [ext.CONFIG_SECTION] = settings },
+    handlers = {
+      [ext.STREAM] = M.on_stream,
+      [ext.RUN_FINISHED] = M.on_run_finished,
+    },
+  }
+end
+
+local function start_for_buffer(bufnr, attach)
+  local config = M.client_config()
+  config.root_dir = root_dir_for(bufnr)
+  return vim.lsp.start(config, { bufnr = bufnr, attach = attach })
+end
+
+--- The running AUTOCREA client: the one attached to the current buffer, else any, else (with
+--- `start`) a new one rooted like the current buffer.
+function M.client(start)
+  local clients = vim.lsp.get_clients({ name = NAME, bufnr = 0 })
+  if #clients == 0 then
+    clients = vim.lsp.get_clients({ name = NAME })
+  end
+  if clients[1] then
+    return clients[1]
+  end
+  if start then
+    local id = start_for_buffer(vim.api.nvim_get_current_buf(), vim.bo.buftype == '')
+    return id and vim.lsp.get_client_by_id(id) or nil
+  end
+  return nil
+end
+
+local function with_client(fn)
+  local client = M.client(true)
+  if not client then
+    notify(('the server did not start (cmd = %s); install autocrea or set `cmd` in setup()'):format(
+      table.concat(M.options.cmd, ' ')
+    ), vim.log.levels.ERROR)
+    return
+  end
+  fn(client)
+end
+
+local function execute(client, command, arg, callback)
+  client_request(client, 'workspace/executeCommand', { command = command, arguments = { arg } }, callback, 0)
+end
+
+--- Runs autocrea.generate. `params`: { idea, dir?, wait?, overwrite?, engine?, runTests? }.
+--- `callback(err, result)` gets the server's answer ({ runId, dir } or, with wait, the RunSummary).
+function M.generate(params, callback)
+  if type(params) == 'string' then
+    params = { idea = params }
+  end
+  with_client(function(client)
+    execute(client, ext.GENERATE, params, function(err, result)
+      if err then
+        notify('generation did not start: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif ext.is_run_summary(result) then
+        run_finished(result)
+      elseif type(result) == 'table' and result.runId then
+        M.runs[result.runId] = params.idea
+        append_line(('▶ run %s: "%s" → %s'):format(result.runId, params.idea, result.dir))
+        if M.options.open_output then
+          M.open_output()
+        end
+      end
+      if callback then
+        callback(err, result)
+      end
+    end)
+  end)
+end
+
+--- Runs autocrea.cancel for `run_id` (default: the run in progress; a choice when several are).
+function M.cancel(run_id, callback)
+  local function send(id)
+    with_client(function(client)
+      execute(client, ext.CANCEL, { runId = id }, function(err, result)
+        if err then
+          notify('cancel failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+        elseif type(result) == 'table' and result.cancelled == false then
+          M.runs[id] = nil
+          notify(('run %s had already ended'):format(id))
+        end
+        if callback then
+          callback(err, result)
+        end
+      end)
+    end)
+  end
+  if run_id and run_id ~= '' then
+    return send(run_id)
+  end
+  local ids = vim.tbl_keys(M.runs)
+  table.sort(ids)
+  if #ids == 0 then
+    notify('no run is in progress')
+  elseif #ids == 1 then
+    send(ids[1])
+  else
+    vim.ui.select(ids, {
+      prompt = 'Cancel which AUTOCREA run?',
+      format_item = function(id)
+        return M.runs[id] ~= '' and (M.runs[id] .. ' (' .. id .. ')') or id
+      end,
+    }, function(choice)
+      if choice then
+        send(choice)
+      end
+    end)
+  end
+end
+
+--- Opens the README.md of the last finished run.
+function M.open_readme()
+  local s = M.last_summary
+  if not s then
+    notify('no run has finished yet', vim.log.levels.WARN)
+    return
+  end
+  local dir = s.dir
+  if not dir:match('^/') and not dir:match('^%a:[/\\]') then
+    local client = M.client(false)
+    local root = client and client.config.root_dir or vim.fn.getcwd()
+    dir = vim.fs.joinpath(root, dir)
+  end
+  vim.cmd.edit(vim.fn.fnameescape(vim.fs.joinpath(dir, 'README.md')))
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Setup
+-- ---------------------------------------------------------------------------------------------
+
+local function create_commands()
+  vim.api.nvim_create_user_command('AutocreaGenerate', function(args)
+    local idea = vim.trim(args.args)
+    if idea == '' and args.range > 0 then
+      local lines = vim.api.nvim_buf_get_lines(0, args.line1 - 1, args.line2, false)
+      idea = vim.trim(table.concat(lines, ' '))
+    end
+    if idea ~= '' then
+      return M.generate({ idea = idea })
+    end
+    vim.ui.input({ prompt = 'App idea: ' }, function(input)
+      if input and vim.trim(input) ~= '' then
+        M.generate({ idea = vim.trim(input) })
+      end
+    end)
+  end, { nargs = '*', range = true, desc = 'AUTOCREA: generate an app from an idea' })
+
+  vim.api.nvim_create_user_command('AutocreaCancel', function(args)
+    M.cancel(vim.trim(args.args))
+  end, {
+    nargs = '?',
+    desc = 'AUTOCREA: cancel a run',
+    complete = function()
+      return vim.tbl_keys(M.runs)
+    end,
+  })
+
+  vim.api.nvim_create_user_command('AutocreaOutput', M.open_output, { desc = 'AUTOCREA: show streamed output' })
+  vim.api.nvim_create_user_command('AutocreaReadme', M.open_readme, { desc = 'AUTOCREA: open the last app README' })
+end
+
+function M.setup(opts)
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  if opts and opts.settings then
+    -- Replace, not merge: an explicit settings table is the whole section.
+    M.options.settings = vim.deepcopy(opts.settings)
+  end
+  create_commands()
+
+  if has_011 and M.options.method ~= 'start' then
+    local config = M.client_config()
+    config.name = nil
+    config.root_dir = function(bufnr, on_dir)
+      on_dir(root_dir_for(bufnr))
+    end
+    vim.lsp.config(NAME, config)
+    vim.lsp.enable(NAME)
+    return
+  end
+
+  local group = vim.api.nvim_create_augroup('autocrea.lsp', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    callback = function(args)
+      local ft = vim.bo[args.buf].filetype
+      if vim.bo[args.buf].buftype ~= '' or ft == 'autocrea-output' then
+        return
+      end
+      if M.options.filetypes and not vim.tbl_contains(M.options.filetypes, ft) then
+        return
+      end
+      start_for_buffer(args.buf, true)
+    end,
+  })
+end
+
+return M

@@ -1,0 +1,332 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+
+import * as ext from './ext';
+
+const OUTPUT_NAME = 'AUTOCREA';
+
+let client: LanguageClient | undefined;
+let output: vscode.OutputChannel;
+/** Runs known to be in progress: run id → idea (or "" when only seen through `autocrea/stream`). */
+const activeRuns = new Map<string, string>();
+/** Runs already reported: a `wait: true` run is reported by both the answer and the notification. */
+const reportedRuns = new Set<string>();
+/** Where the last streamed chunk came from, to print a header when the source changes. */
+let lastStreamSource: string | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel(OUTPUT_NAME);
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('autocrea.generateFromPrompt', generateFromPrompt),
+    vscode.commands.registerCommand('autocrea.cancelRun', cancelRun),
+    vscode.commands.registerCommand('autocrea.showOutput', () => {
+      output.show(true);
+    }),
+    vscode.commands.registerCommand('autocrea.restartServer', restartServer),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('autocrea.serverPath')) {
+        void restartServer();
+      }
+    }),
+    { dispose: () => void client?.stop() },
+  );
+  await startServer();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = client;
+  client = undefined;
+  await c?.stop();
+}
+
+/** The `autocrea` section as the server expects it: settings that are unset (null) are left out,
+ *  and client-only settings (`serverPath`, `trace`) are not sent. */
+export function serverOptions(config: vscode.WorkspaceConfiguration): ext.Options {
+  const options: Record<string, unknown> & ext.Options = {};
+  for (const key of ['engine', 'targetFolder', 'runTests', 'overwrite', 'maxFileBytes', 'testTimeoutSecs']) {
+    const value: unknown = config.get(key);
+    if (value !== undefined && value !== null) {
+      options[key] = value;
+    }
+  }
+  return options;
+}
+
+async function startServer(): Promise<void> {
+  const config = vscode.workspace.getConfiguration(ext.CONFIG_SECTION);
+  const command = config.get<string>('serverPath') || 'autocrea';
+  const run = { command, args: ['lsp'], transport: TransportKind.stdio };
+  const server: ServerOptions = { run, debug: run };
+
+  const clientOptions: LanguageClientOptions = {
+    // Ideas can sit in a comment of any file, so the server sees every file and untitled buffer.
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    initializationOptions: serverOptions(config),
+    // Push `workspace/didChangeConfiguration` with the settings on every change (and once after
+    // `initialized`) without waiting for the server to register for it dynamically. The server
+    // also pulls through `workspace/configuration`, answered by the middleware below.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    synchronize: { configurationSection: ext.CONFIG_SECTION },
+    outputChannelName: `${OUTPUT_NAME} Language Server`,
+    middleware: {
+      workspace: {
+        // Send the filtered section, not the raw one (which also holds serverPath and trace).
+        didChangeConfiguration: async () => {
+          await c.sendNotification(DidChangeConfigurationNotification.type, {
+            settings: { [ext.CONFIG_SECTION]: serverOptions(vscode.workspace.getConfiguration(ext.CONFIG_SECTION)) },
+          });
+        },
+        // Answer `workspace/configuration` pulls for our section with the same filtered object
+        // as initializationOptions.
+        configuration: async (params, token, next) => {
+          const answer = await next(params, token);
+          if (!Array.isArray(answer)) {
+            return answer;
+          }
+          return params.items.map((item, i): unknown =>
+            item.section === ext.CONFIG_SECTION
+              ? serverOptions(vscode.workspace.getConfiguration(ext.CONFIG_SECTION, toUri(item.scopeUri)))
+              : answer[i],
+          );
+        },
+      },
+    },
+  };
+
+  const c = new LanguageClient('autocrea', OUTPUT_NAME, server, clientOptions);
+  c.onNotification(ext.streamNotification, onStream);
+  c.onNotification(ext.runFinishedNotification, (summary) => void onRunFinished(summary));
+  client = c;
+  try {
+    await c.start();
+  } catch (err) {
+    const choice = await vscode.window.showErrorMessage(
+      `AUTOCREA: could not start \`${command} lsp\` (${errorText(err)}). Install autocrea or set "autocrea.serverPath".`,
+      'Open Settings',
+    );
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'autocrea.serverPath');
+    }
+  }
+}
+
+async function restartServer(): Promise<void> {
+  const c = client;
+  client = undefined;
+  activeRuns.clear();
+  if (c) {
+    try {
+      await c.stop();
+    } catch (err) {
+      output.appendLine(`Stopping the server failed: ${errorText(err)}`);
+    }
+  }
+  await startServer();
+}
+
+function toUri(scopeUri: string | undefined): vscode.Uri | undefined {
+  return scopeUri ? vscode.Uri.parse(scopeUri) : undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function runningClient(): LanguageClient | undefined {
+  if (client?.isRunning()) {
+    return client;
+  }
+  void vscode.window.showErrorMessage('AUTOCREA: the language server is not running. Run "AUTOCREA: Restart language server".');
+  return undefined;
+}
+
+async function executeCommand<R>(c: LanguageClient, command: string, arg: object): Promise<R> {
+  return (await c.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] })) as R;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Palette commands
+// ---------------------------------------------------------------------------------------------
+
+async function generateFromPrompt(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  const editor = vscode.window.activeTextEditor;
+  const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
+  const idea = await vscode.window.showInputBox({
+    title: 'AUTOCREA: Generate an app from an idea',
+    prompt: 'Describe the app in one line',
+    placeHolder: 'a blog with comments',
+    value: selected.includes('\n') ? '' : selected,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : 'Say what the app should do.'),
+  });
+  if (!idea?.trim()) {
+    return;
+  }
+  try {
+    const params: ext.GenerateParams = { idea: idea.trim() };
+    const result = await executeCommand<ext.GenerateResult>(c, ext.GENERATE, params);
+    if (ext.isRunSummary(result)) {
+      await onRunFinished(result);
+    } else {
+      activeRuns.set(result.runId, params.idea);
+      output.appendLine(`▶ run ${result.runId}: "${params.idea}" → ${result.dir}`);
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: generation did not start: ${errorText(err)}`);
+  }
+}
+
+async function cancelRun(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  let runId: string | undefined;
+  if (activeRuns.size === 0) {
+    void vscode.window.showInformationMessage('AUTOCREA: no run is in progress.');
+    return;
+  } else if (activeRuns.size === 1) {
+    runId = activeRuns.keys().next().value;
+  } else {
+    const picked = await vscode.window.showQuickPick(
+      [...activeRuns].map(([id, idea]) => ({ label: idea || id, description: id, runId: id })),
+      { title: 'AUTOCREA: Cancel which run?' },
+    );
+    runId = picked?.runId;
+  }
+  if (!runId) {
+    return;
+  }
+  try {
+    const params: ext.CancelParams = { runId };
+    const result = await executeCommand<ext.CancelResult>(c, ext.CANCEL, params);
+    if (!result.cancelled) {
+      activeRuns.delete(runId);
+      void vscode.window.showInformationMessage(`AUTOCREA: run ${runId} had already ended.`);
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: cancel failed: ${errorText(err)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications
+// ---------------------------------------------------------------------------------------------
+
+function onStream(params: ext.StreamParams): void {
+  if (!activeRuns.has(params.runId)) {
+    activeRuns.set(params.runId, '');
+  }
+  const source = `${params.runId}/${params.role}`;
+  if (source !== lastStreamSource) {
+    lastStreamSource = source;
+    output.appendLine('');
+    output.appendLine(`── ${params.role} (run ${params.runId}) ──`);
+  }
+  output.append(params.text);
+}
+
+/** Resolves a path the server sent: absolute as is, relative against the first workspace folder. */
+function resolveDir(dir: string): vscode.Uri {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (path.isAbsolute(dir) || !root) {
+    return vscode.Uri.file(dir);
+  }
+  return vscode.Uri.joinPath(root, dir);
+}
+
+async function onRunFinished(summary: ext.RunSummary): Promise<void> {
+  if (reportedRuns.has(summary.runId)) {
+    return;
+  }
+  reportedRuns.add(summary.runId);
+  activeRuns.delete(summary.runId);
+  lastStreamSource = undefined;
+  output.appendLine('');
+  output.appendLine(describeRun(summary));
+
+  const dir = resolveDir(summary.dir);
+  const readme = vscode.Uri.joinPath(dir, 'README.md');
+  const actions: string[] = [];
+  if (summary.filesWritten > 0) {
+    actions.push('Open README', 'Reveal folder');
+  }
+  actions.push('Show output');
+
+  const show =
+    summary.status === 'succeeded'
+      ? vscode.window.showInformationMessage
+      : summary.status === 'cancelled'
+        ? vscode.window.showWarningMessage
+        : vscode.window.showErrorMessage;
+  const choice = await show(`AUTOCREA: ${headline(summary)}`, ...actions);
+  switch (choice) {
+    case 'Open README':
+      try {
+        await vscode.window.showTextDocument(readme);
+      } catch {
+        void vscode.window.showWarningMessage(`AUTOCREA: ${readme.fsPath} does not exist.`);
+      }
+      break;
+    case 'Reveal folder':
+      if (vscode.workspace.getWorkspaceFolder(dir)) {
+        await vscode.commands.executeCommand('revealInExplorer', dir);
+      } else {
+        await vscode.commands.executeCommand('revealFileInOS', dir);
+      }
+      break;
+    case 'Show output':
+      output.show(true);
+      break;
+    default:
+      break;
+  }
+}
+
+function headline(s: ext.RunSummary): string {
+  const app = s.app || s.idea;
+  switch (s.status) {
+    case 'succeeded':
+      return `${app} is ready in ${s.dir} (${s.filesWritten} files, tests ${testsText(s.tests)}).`;
+    case 'cancelled':
+      return `run for "${s.idea}" was cancelled (${s.filesWritten} files written).`;
+    case 'failed':
+      return `run for "${s.idea}" failed: ${s.error ?? `tests ${testsText(s.tests)}`}.`;
+  }
+}
+
+function testsText(t: ext.TestSummary): string {
+  if (t.passed !== undefined || t.failed !== undefined) {
+    return `${t.status}: ${t.passed ?? 0} passed, ${t.failed ?? 0} failed`;
+  }
+  return t.status;
+}
+
+function describeRun(s: ext.RunSummary): string {
+  const lines = [
+    `■ run ${s.runId} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (engine ${s.engine}): "${s.idea}" → ${s.dir}`,
+  ];
+  if (s.error) {
+    lines.push(`  error: ${s.error}`);
+  }
+  for (const r of s.roles) {
+    lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${r.message ? ` — ${r.message}` : ''}`);
+  }
+  lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}`);
+  lines.push(`  security: ${s.security.status} — ${s.security.message}`);
+  lines.push(`  ${s.filesWritten} files written`);
+  return lines.join('\n');
+}
