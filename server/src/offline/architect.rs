@@ -899,7 +899,7 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
         }
     }
 
-    let summary = summary(&title, &entities, &features);
+    let summary = summary(&entities, &features);
     let spec = AppSpec {
         version: SPEC_VERSION,
         name: slug,
@@ -992,14 +992,17 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
     out
 }
 
-const RESERVED_PLURALS: &[&str] = &["users", "sessions", "uploads"];
+/// Plurals the generated app uses for itself (tables and routes).
+const RESERVED_PLURALS: &[&str] = &[
+    "users", "sessions", "uploads", "health", "auth", "search", "checkout",
+];
 
-fn summary(title: &str, entities: &[Entity], features: &[Feature]) -> String {
+fn summary(entities: &[Entity], features: &[Feature]) -> String {
     let names: Vec<String> = entities
         .iter()
         .map(|e| naming::sentence(&e.plural).to_lowercase())
         .collect();
-    let mut s = format!("{title}: a web app to manage {}", join_and(&names));
+    let mut s = format!("A web app to manage {}", join_and(&names));
     let extras: Vec<&str> = features
         .iter()
         .map(|f| match f {

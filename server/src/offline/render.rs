@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::spec::{AppSpec, Entity, Feature, FieldType, GeneratedFile, Role};
+use crate::spec::{AppSpec, Entity, Feature, FieldType, GeneratedFile, HttpMethod, Role};
 
 use super::{naming, plan};
 
@@ -106,6 +106,8 @@ pub fn render(spec: &AppSpec, role: Role) -> anyhow::Result<Vec<GeneratedFile>> 
     check_stack(spec)?;
     spec.validate()
         .context("the offline engine renders only a valid spec")?;
+    check_routes(spec)?;
+    check_endpoints(spec)?;
     let app = app_context(spec);
 
     // Which template writes each path the offline plan knows, for this spec.
@@ -142,7 +144,8 @@ pub fn render(spec: &AppSpec, role: Role) -> anyhow::Result<Vec<GeneratedFile>> 
         let Some((template, index)) = known.get(&file.path) else {
             bail!(
                 "the offline engine cannot write {:?} (planned for the {} role): its templates \
-                 write only {}. Remove the file from the spec or use a model engine.",
+                 write only {}. Remove the file from the spec, re-plan the spec \
+                 (offline::replan) or use a model engine.",
                 file.path,
                 role,
                 known.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -188,6 +191,80 @@ fn check_stack(spec: &AppSpec) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Entity URLs must not take the routes of the app's own endpoints (`validate` cannot know them).
+fn check_routes(spec: &AppSpec) -> anyhow::Result<()> {
+    for e in &spec.entities {
+        let taken = match e.plural.as_str() {
+            "health" => Some("the health check"),
+            "auth" if spec.has(Feature::Auth) => Some("the auth feature"),
+            "search" if spec.has(Feature::Search) => Some("the search feature"),
+            "checkout" if spec.has(Feature::Payments) => Some("the payments feature"),
+            _ => None,
+        };
+        if let Some(owner) = taken {
+            bail!(
+                "entity {}: its plural {:?} would serve /api/{}, which {owner} uses; \
+                 rename the plural (e.g. {:?})",
+                e.name,
+                e.plural,
+                e.plural,
+                format!("{}_items", e.plural)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every endpoint the spec lists must be one the templates implement (and test).
+fn check_endpoints(spec: &AppSpec) -> anyhow::Result<()> {
+    // `{id}`, `{product_id}`, ... all name the one path parameter.
+    let shape = |path: &str| {
+        let mut out = String::new();
+        let mut in_param = false;
+        for c in path.trim_end_matches('/').chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push_str("{}");
+                }
+                '}' => in_param = false,
+                c if !in_param => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let implemented: Vec<_> = plan::endpoints(&spec.entities, &spec.features)
+        .into_iter()
+        .map(|ep| (ep.method, shape(&ep.path)))
+        .collect();
+    let missing: Vec<String> = spec
+        .endpoints
+        .iter()
+        .filter(|ep| !implemented.contains(&(ep.method, shape(&ep.path))))
+        .map(|ep| format!("{} {}", method_str(ep.method), ep.path))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "the offline templates do not implement {}: they serve CRUD per entity and the \
+             auth, search, checkout and uploads endpoints of the spec's features; remove these \
+             endpoints or re-plan the spec (offline::replan)",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn method_str(m: HttpMethod) -> &'static str {
+    match m {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+    }
 }
 
 fn environment() -> anyhow::Result<Environment<'static>> {
@@ -339,10 +416,7 @@ fn app_context(spec: &AppSpec) -> AppCtx {
     let endpoints = plan::endpoints(&spec.entities, &spec.features)
         .into_iter()
         .map(|ep| EndpointCtx {
-            method: serde_json::to_value(ep.method)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            method: method_str(ep.method).to_string(),
             path: ep.path,
             summary: ep.summary,
             auth: ep.auth,

@@ -8,7 +8,7 @@ use expect_test::expect_file;
 
 use crate::spec::{AppSpec, Feature, FieldType, Role};
 
-use super::{architect, render};
+use super::{architect, render, replan};
 
 fn names(spec: &AppSpec) -> Vec<&str> {
     spec.entities.iter().map(|e| e.name.as_str()).collect()
@@ -304,6 +304,117 @@ fn every_idea_renders_a_complete_app() {
         compile_python(&dir);
         check_js(&dir.join("static/app.js"));
     }
+}
+
+/// A spec a user could write: Python keywords and `BaseModel` attributes as field names, SQL
+/// keywords as names, a required self-relation and a cycle of required relations, a plural that
+/// is a Python keyword, a plural clashing with a test file, a title full of quotes and markup.
+fn edge_spec() -> AppSpec {
+    let raw: AppSpec =
+        serde_json::from_str(include_str!("snapshots/edge-cases.input.json")).unwrap();
+    replan(&raw)
+}
+
+#[test]
+fn edge_cases_render_and_compile() {
+    let spec = edge_spec();
+    spec.validate().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let written = write_app(&spec, tmp.path());
+    assert_eq!(written.len(), spec.files.len());
+    assert!(written.contains(&"app/routers/pass_api.py".to_string()));
+    assert!(written.contains(&"tests/test_app_api.py".to_string()));
+    compile_python(tmp.path());
+    check_js(&tmp.path().join("static/app.js"));
+    let schemas = std::fs::read_to_string(tmp.path().join("app/schemas.py")).unwrap();
+    assert!(schemas.contains(r#"class_: _Short = Field(alias="class")"#));
+    assert!(
+        schemas.contains(
+            r#"model_config_: Optional[int] = Field(default=None, alias="model_config")"#
+        )
+    );
+    // The self-relation and the relation closing the cycle cannot be required.
+    assert!(schemas.contains("    parent_id: Optional[_Id] = None\n"));
+    assert!(schemas.contains("    pass_id: _Id\n"));
+    assert!(schemas.contains("    group_id: Optional[_Id] = None\n"));
+    let index = std::fs::read_to_string(tmp.path().join("static/index.html")).unwrap();
+    assert!(index.contains("<title>Tricky &quot;quoted&quot; &lt;b&gt;app"));
+}
+
+#[test]
+fn render_refuses_what_it_cannot_build() {
+    let shop = architect("an e-commerce shop with Stripe payments").unwrap();
+    for role in [Role::Architect, Role::Security] {
+        assert_eq!(render(&shop, role).unwrap(), []);
+    }
+
+    let mut node = shop.clone();
+    node.stack.backend = "express".into();
+    node.stack.language = "typescript".into();
+    let err = render(&node, Role::Backend).unwrap_err().to_string();
+    assert!(err.contains(r#"stack.language is "typescript""#), "{err}");
+    assert!(err.contains(r#"stack.backend is "express""#), "{err}");
+
+    let mut extra = shop.clone();
+    extra.files.push(crate::spec::PlannedFile {
+        path: "app/stats.py".into(),
+        role: Role::Backend,
+        purpose: "Statistics".into(),
+    });
+    let err = render(&extra, Role::Backend).unwrap_err().to_string();
+    assert!(err.contains(r#"cannot write "app/stats.py""#), "{err}");
+    // Other roles do not plan it, so they still render.
+    assert!(render(&extra, Role::Frontend).is_ok());
+
+    let mut endpoint = shop.clone();
+    endpoint.endpoints.push(crate::spec::Endpoint {
+        method: crate::spec::HttpMethod::Patch,
+        path: "/api/products/{product_id}".into(),
+        summary: "Change a product".into(),
+        entity: Some("Product".into()),
+        auth: false,
+    });
+    let err = render(&endpoint, Role::Tester).unwrap_err().to_string();
+    assert!(err.contains("PATCH /api/products/{product_id}"), "{err}");
+    // A different parameter name is the same route, which the templates implement.
+    endpoint.endpoints.last_mut().unwrap().method = crate::spec::HttpMethod::Put;
+    assert!(render(&endpoint, Role::Tester).is_ok());
+
+    let mut clash = architect("a blog with search").unwrap();
+    clash.entities[0].plural = "search".into();
+    let err = render(&clash, Role::Backend).unwrap_err().to_string();
+    assert!(
+        err.contains(r#"its plural "search" would serve /api/search"#),
+        "{err}"
+    );
+    let replanned = replan(&clash);
+    let err = format!("{:#}", render(&replanned, Role::Backend).unwrap_err());
+    assert!(
+        err.contains("endpoint Get /api/search is declared twice"),
+        "{err}"
+    );
+    // With search off the plural is free, and the app still has no route clash.
+    clash.features.clear();
+    let clash = replan(&clash);
+    assert!(render(&clash, Role::Backend).is_ok());
+
+    let mut invalid = shop.clone();
+    invalid.entities[0].fields.clear();
+    let err = format!("{:#}", render(&invalid, Role::Backend).unwrap_err());
+    assert!(err.contains("entity Category has no fields"), "{err}");
+}
+
+#[test]
+fn a_spec_without_some_planned_files_renders_the_rest() {
+    let mut spec = architect("a blog with comments").unwrap();
+    spec.files.retain(|f| f.path != "README.md");
+    let devops: Vec<_> = render(&spec, Role::Devops)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert!(!devops.contains(&"README.md".to_string()));
+    assert!(devops.contains(&"Dockerfile".to_string()));
 }
 
 /// Writes every role's files of `spec` under `dir`; returns their paths.
