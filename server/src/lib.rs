@@ -3,5 +3,12 @@
 //! Only `lsp` knows LSP and JSON-RPC; the pipeline, the engines and the workspace effects take
 //! and return plain Rust types, so the CLI and tests drive them without a client.
 
+pub mod config;
+pub mod engine;
+pub mod idea;
 pub mod offline;
+pub mod pipeline;
+pub mod prompts;
+pub mod sandbox;
 pub mod spec;
+pub mod workspace;

@@ -131,9 +131,7 @@ pub struct Endpoint {
     pub auth: bool,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     Get,
@@ -164,9 +162,7 @@ pub enum ScreenKind {
     Checkout,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Feature {
     /// Sign-up and log-in with hashed passwords and bearer tokens.
@@ -180,9 +176,7 @@ pub enum Feature {
 }
 
 /// The roles of the team, in pipeline order.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Architect,
@@ -194,14 +188,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Architect,
-        Role::Backend,
-        Role::Frontend,
-        Role::Devops,
-        Role::Tester,
-        Role::Security,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Architect, Role::Backend, Role::Frontend, Role::Devops, Role::Tester, Role::Security];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -280,8 +268,8 @@ impl AppSpec {
 
     /// Parses and validates a spec from JSON.
     pub fn from_json(text: &str) -> Result<AppSpec, SpecError> {
-        let spec: AppSpec = serde_json::from_str(text)
-            .map_err(|e| SpecError(vec![format!("not a valid AppSpec: {e}")]))?;
+        let spec: AppSpec =
+            serde_json::from_str(text).map_err(|e| SpecError(vec![format!("not a valid AppSpec: {e}")]))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -300,10 +288,7 @@ impl AppSpec {
         let mut err = |msg: String| errors.push(msg);
 
         if self.version != SPEC_VERSION {
-            err(format!(
-                "version is {}, expected {SPEC_VERSION}",
-                self.version
-            ));
+            err(format!("version is {}, expected {SPEC_VERSION}", self.version));
         }
         if !is_slug(&self.name) {
             err(format!(
@@ -337,37 +322,24 @@ impl AppSpec {
         for entity in &self.entities {
             let e = &entity.name;
             if !is_pascal(e) {
-                err(format!(
-                    "entity {e:?}: name must be PascalCase (\"OrderItem\")"
-                ));
+                err(format!("entity {e:?}: name must be PascalCase (\"OrderItem\")"));
             }
             if !names.insert(e.as_str()) {
                 err(format!("entity {e:?} is declared twice"));
             }
             if !is_snake(&entity.plural) {
-                err(format!(
-                    "entity {e}: plural {:?} must be snake_case",
-                    entity.plural
-                ));
+                err(format!("entity {e}: plural {:?} must be snake_case", entity.plural));
             } else if RESERVED_TABLES.contains(&entity.plural.as_str()) {
-                err(format!(
-                    "entity {e}: plural {:?} is reserved",
-                    entity.plural
-                ));
+                err(format!("entity {e}: plural {:?} is reserved", entity.plural));
             }
             if !plurals.insert(entity.plural.as_str()) {
-                err(format!(
-                    "entity {e}: plural {:?} is used twice",
-                    entity.plural
-                ));
+                err(format!("entity {e}: plural {:?} is used twice", entity.plural));
             }
             if entity.fields.is_empty() {
                 err(format!("entity {e} has no fields"));
             }
             if entity.requires_auth && !self.has(Feature::Auth) {
-                err(format!(
-                    "entity {e} requires auth but the auth feature is not enabled"
-                ));
+                err(format!("entity {e} requires auth but the auth feature is not enabled"));
             }
             let mut fields = BTreeSet::new();
             for field in &entity.fields {
@@ -375,9 +347,7 @@ impl AppSpec {
                 if !is_snake(f) {
                     err(format!("entity {e}: field {f:?} must be snake_case"));
                 } else if RESERVED_FIELDS.contains(&f.as_str()) {
-                    err(format!(
-                        "entity {e}: field {f:?} is implicit or reserved; remove it"
-                    ));
+                    err(format!("entity {e}: field {f:?} is implicit or reserved; remove it"));
                 }
                 if !fields.insert(f.as_str()) {
                     err(format!("entity {e}: field {f:?} is declared twice"));
@@ -391,10 +361,7 @@ impl AppSpec {
                     ));
                 }
                 if !fields.insert(rel.field.as_str()) {
-                    err(format!(
-                        "entity {e}: relation field {:?} clashes with a field",
-                        rel.field
-                    ));
+                    err(format!("entity {e}: relation field {:?} clashes with a field", rel.field));
                 }
             }
         }
@@ -412,40 +379,25 @@ impl AppSpec {
         let mut routes = BTreeSet::new();
         for ep in &self.endpoints {
             if !ep.path.starts_with('/') || ep.path.contains(char::is_whitespace) {
-                err(format!(
-                    "endpoint {:?}: path must start with / and hold no spaces",
-                    ep.path
-                ));
+                err(format!("endpoint {:?}: path must start with / and hold no spaces", ep.path));
             }
             if !routes.insert((ep.method, ep.path.as_str())) {
-                err(format!(
-                    "endpoint {:?} {} is declared twice",
-                    ep.method, ep.path
-                ));
+                err(format!("endpoint {:?} {} is declared twice", ep.method, ep.path));
             }
             if let Some(entity) = &ep.entity
                 && !names.contains(entity.as_str())
             {
-                err(format!(
-                    "endpoint {}: entity {entity:?} is not declared",
-                    ep.path
-                ));
+                err(format!("endpoint {}: entity {entity:?} is not declared", ep.path));
             }
             if ep.auth && !self.has(Feature::Auth) {
-                err(format!(
-                    "endpoint {} needs auth but the auth feature is not enabled",
-                    ep.path
-                ));
+                err(format!("endpoint {} needs auth but the auth feature is not enabled", ep.path));
             }
         }
         for screen in &self.screens {
             if let Some(entity) = &screen.entity
                 && !names.contains(entity.as_str())
             {
-                err(format!(
-                    "screen {:?}: entity {entity:?} is not declared",
-                    screen.name
-                ));
+                err(format!("screen {:?}: entity {entity:?} is not declared", screen.name));
             }
         }
         let mut features = BTreeSet::new();
@@ -493,11 +445,7 @@ impl AppSpec {
             }
         }
 
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(SpecError(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(SpecError(errors)) }
     }
 }
 
@@ -530,21 +478,14 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 const RESERVED_FIELDS: &[&str] = &["id", "created_at", "owner_id"];
-const RESERVED_TABLES: &[&str] = &[
-    "users",
-    "sessions",
-    "uploads",
-    "sqlite_master",
-    "sqlite_sequence",
-];
+const RESERVED_TABLES: &[&str] = &["users", "sessions", "uploads", "sqlite_master", "sqlite_sequence"];
 
 fn is_slug(s: &str) -> bool {
     s.len() <= 64
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn is_pascal(s: &str) -> bool {
@@ -553,16 +494,14 @@ fn is_pascal(s: &str) -> bool {
 
 pub(crate) fn is_snake(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !s.contains("__")
         && !s.ends_with('_')
 }
 
 fn is_env_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase())
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A planned path must be relative, normalised and stay out of `.git` and `.autocrea`.
@@ -614,12 +553,7 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        for ok in [
-            "app/main.py",
-            "README.md",
-            ".github/workflows/ci.yml",
-            "a/.gitignore",
-        ] {
+        for ok in ["app/main.py", "README.md", ".github/workflows/ci.yml", "a/.gitignore"] {
             assert_eq!(check_relative_path(ok), Ok(()), "{ok}");
         }
         for bad in [
