@@ -1,0 +1,98 @@
+//! AUTOCREA's additions to the protocol: commands run through `workspace/executeCommand`,
+//! and custom notifications. Each editor client mirrors this file
+//! (`editors/vscode/src/ext.ts`, `editors/nvim/lua/autocrea/init.lua`).
+//!
+//! Commands:
+//!
+//! - `autocrea.generate` `[GenerateParams]` → `GenerateStarted` at once, or with `wait: true`
+//!   the `RunSummary` when the run ends. The run outlives the request either way.
+//! - `autocrea.cancel` `[CancelParams]` (or `["run-id"]`) → `CancelResult`.
+//!
+//! Notifications, server → client:
+//!
+//! - `autocrea/stream` `StreamParams`: text a role produced, as it arrives.
+//! - `autocrea/runFinished` `RunSummary`: a run ended (succeeded, failed or cancelled).
+//!
+//! Progress: each run has one work-done progress, token `autocrea/run/<runId>`, cancellable.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::notification::Notification;
+
+use crate::pipeline::RunSummary;
+use crate::spec::Role;
+
+pub const GENERATE: &str = "autocrea.generate";
+pub const CANCEL: &str = "autocrea.cancel";
+
+/// Every command, as advertised in `executeCommandProvider`.
+pub const COMMANDS: &[&str] = &[GENERATE, CANCEL];
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenerateParams {
+    pub idea: String,
+    /// The app's folder: absolute, or relative to the workspace root. Default: the setting
+    /// `targetFolder`, else a new folder named after the app in the workspace root (the root
+    /// itself when it is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// Answer with the summary when the run ends instead of at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overwrite: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_tests: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateStarted {
+    pub run_id: String,
+    /// The folder given, or the workspace root the app's folder will be made in.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelParams {
+    pub run_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelResult {
+    /// False when no such run is going.
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamParams {
+    pub run_id: String,
+    pub role: Role,
+    pub text: String,
+}
+
+pub enum Stream {}
+
+impl Notification for Stream {
+    type Params = StreamParams;
+    const METHOD: &'static str = "autocrea/stream";
+}
+
+pub enum RunFinished {}
+
+impl Notification for RunFinished {
+    type Params = RunSummary;
+    const METHOD: &'static str = "autocrea/runFinished";
+}
+
+/// The progress token of a run.
+pub fn progress_token(run_id: &str) -> String {
+    format!("autocrea/run/{run_id}")
+}

@@ -1,0 +1,94 @@
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+
+use crate::engine::EngineName;
+use crate::lsp::ext::{CancelParams, CancelResult, GenerateParams, GenerateStarted};
+use crate::lsp::runs;
+use crate::lsp::server::Server;
+use crate::pipeline::{Destination, RunRequest, new_run_id};
+
+/// `autocrea.generate`: starts a run and answers at once with its id, or with `wait: true`
+/// when it ends, with its summary. Cancelling a waiting request cancels the run.
+pub async fn generate(server: &Server, arguments: Vec<Value>) -> Result<Value> {
+    let params: GenerateParams = first_argument(arguments)?;
+    if params.idea.trim().is_empty() {
+        return Err(Error::invalid_params(
+            "`idea` is empty: say what the app should do, e.g. \"a blog with comments\"",
+        ));
+    }
+    // Settings pulled at start-up apply to the very first run too (the client may be slow to
+    // answer the pull; it is not waited for forever).
+    let mut loaded = server.settings_loaded.subscribe();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), loaded.wait_for(|l| *l)).await;
+    let session = server.snapshot();
+    let mut config = session.config.clone();
+    if let Some(engine) = &params.engine {
+        config.engine = EngineName::parse(engine).ok_or_else(|| {
+            Error::invalid_params(format!(
+                "unknown engine {engine:?}; use one of joxcoder, openai, anthropic, local, offline"
+            ))
+        })?;
+    }
+    if let Some(overwrite) = params.overwrite {
+        config.overwrite = overwrite;
+    }
+    if let Some(run_tests) = params.run_tests {
+        config.run_tests = run_tests;
+    }
+    let root = session.root.clone();
+    let relative_to_root = |p: &std::path::Path| match &root {
+        _ if p.is_absolute() => Ok(p.to_path_buf()),
+        Some(root) => Ok(root.join(p)),
+        None => Err(Error::invalid_params(format!(
+            "`dir` {} is relative and the editor opened no workspace folder; give an absolute path",
+            p.display()
+        ))),
+    };
+    let destination = match (&params.dir, &config.target_folder) {
+        (Some(dir), _) => Destination::Folder(relative_to_root(dir)?),
+        (None, Some(folder)) => Destination::InRoot(relative_to_root(folder)?),
+        (None, None) => match &root {
+            Some(root) => Destination::InRoot(root.clone()),
+            None => {
+                return Err(Error::invalid_params(
+                    "no workspace folder is open and no `dir` was given: open a folder, or pass `dir`",
+                ));
+            }
+        },
+    };
+    let dir = match &destination {
+        Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
+    };
+    let run_id = new_run_id();
+    let req = RunRequest { run_id: run_id.clone(), idea: params.idea, destination, config };
+    let (cancel, done) = runs::start(server.client.clone(), server.runs.clone(), session.abilities, req);
+
+    let started = GenerateStarted { run_id, dir };
+    if !params.wait {
+        return Ok(serde_json::to_value(started).expect("serializes"));
+    }
+    // Dropped when the client cancels the request: the run goes with it.
+    let guard = cancel.drop_guard();
+    let summary = done.await.map_err(|_| Error::internal_error())?;
+    guard.disarm();
+    Ok(serde_json::to_value(summary).expect("serializes"))
+}
+
+/// `autocrea.cancel`: `[{"runId": …}]` or `["run-…"]` cancels that run; no argument cancels
+/// every run (for clients that cannot pass one, such as Helix's command line).
+pub fn cancel(server: &Server, arguments: Vec<Value>) -> Result<Value> {
+    let cancelled = match arguments.first() {
+        None | Some(Value::Null) => server.runs.cancel_all(),
+        Some(Value::String(id)) => server.runs.cancel(id),
+        _ => server.runs.cancel(&first_argument::<CancelParams>(arguments)?.run_id),
+    };
+    Ok(serde_json::to_value(CancelResult { cancelled }).expect("serializes"))
+}
+
+fn first_argument<T: DeserializeOwned>(arguments: Vec<Value>) -> Result<T> {
+    let Some(first) = arguments.into_iter().next() else {
+        return Err(Error::invalid_params("missing argument: expected one object"));
+    };
+    serde_json::from_value(first).map_err(|e| Error::invalid_params(format!("bad argument: {e}")))
+}

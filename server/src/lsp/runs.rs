@@ -1,0 +1,194 @@
+//! Runs started from the editor: each one a spawned task with a cancellation token, its own
+//! work-done progress, files delivered through `workspace/applyEdit` when the client can
+//! create files, and an `autocrea/runFinished` notification at the end.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{
+    CreateFile, CreateFileOptions, DocumentChangeOperation, DocumentChanges, MessageType, OneOf,
+    OptionalVersionedTextDocumentIdentifier, Position, Range, ResourceOp, TextDocumentEdit, TextEdit, Uri,
+    WorkspaceEdit,
+};
+use tracing::Instrument;
+
+use super::ext::{self, RunFinished, Stream, StreamParams};
+use super::progress::ProgressGuard;
+use crate::pipeline::{self, DiskSink, Event, Events, FileSink, RunRequest, RunStatus, RunSummary};
+use crate::spec::GeneratedFile;
+use crate::workspace::Target;
+
+/// How long an editor may take to apply one file before it is written to disk directly.
+const APPLY_EDIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The runs going on, by id.
+#[derive(Default)]
+pub struct Runs {
+    going: Mutex<HashMap<String, CancellationToken>>,
+}
+
+impl Runs {
+    pub fn cancel(&self, run_id: &str) -> bool {
+        match self.going.lock().unwrap().get(run_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels the run a progress token belongs to.
+    pub fn cancel_by_token(&self, token: &str) -> bool {
+        token.strip_prefix("autocrea/run/").is_some_and(|id| self.cancel(id))
+    }
+
+    /// Cancels every run going; says whether there was one.
+    pub fn cancel_all(&self) -> bool {
+        let going = self.going.lock().unwrap();
+        for token in going.values() {
+            token.cancel();
+        }
+        !going.is_empty()
+    }
+}
+
+/// What the client can do, as far as runs care.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientAbilities {
+    pub work_done_progress: bool,
+    /// `workspace/applyEdit` with `documentChanges` and the `create` resource operation.
+    pub create_files: bool,
+}
+
+/// Starts a run; the receiver gets its summary when it ends.
+pub fn start(
+    client: Client,
+    runs: Arc<Runs>,
+    abilities: ClientAbilities,
+    req: RunRequest,
+) -> (CancellationToken, oneshot::Receiver<RunSummary>) {
+    let cancel = CancellationToken::new();
+    runs.going.lock().unwrap().insert(req.run_id.clone(), cancel.clone());
+    let (done_tx, done_rx) = oneshot::channel();
+    let token = cancel.clone();
+    let span = tracing::info_span!("run", id = %req.run_id);
+    tokio::spawn(async move {
+        let run_id = req.run_id.clone();
+        let title = format!("AUTOCREA: {}", short(&req.idea, 60));
+        let progress = ProgressGuard::begin(&client, abilities.work_done_progress, ext::progress_token(&run_id), title).await;
+
+        // Events leave in order through one task, which also owns the progress.
+        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let forward_client = client.clone();
+        let forward_id = run_id.clone();
+        let forwarder = tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                match event {
+                    Event::Progress { role, message, percentage } => {
+                        progress.report(format!("{role}: {message}"), percentage).await;
+                    }
+                    Event::Stream { role, text } => {
+                        forward_client
+                            .send_notification::<Stream>(StreamParams { run_id: forward_id.clone(), role, text })
+                            .await;
+                    }
+                }
+            }
+            progress
+        });
+
+        let summary = if abilities.create_files {
+            pipeline::run(req, &EditorSink { client: client.clone() }, &ChannelEvents(tx), token).await
+        } else {
+            pipeline::run(req, &DiskSink, &ChannelEvents(tx), token).await
+        };
+        if let Ok(progress) = forwarder.await {
+            progress.end(summary.headline()).await;
+        }
+        runs.going.lock().unwrap().remove(&run_id);
+        tracing::info!(status = ?summary.status, files = summary.files_written, ms = summary.duration_ms, "run ended");
+        let kind = match summary.status {
+            RunStatus::Succeeded => MessageType::INFO,
+            RunStatus::Cancelled => MessageType::WARNING,
+            RunStatus::Failed => MessageType::ERROR,
+        };
+        client.show_message(kind, summary.headline()).await;
+        // Last: a client that waits for runFinished has everything else by then.
+        client.send_notification::<RunFinished>(summary.clone()).await;
+        let _ = done_tx.send(summary);
+    }.instrument(span));
+    (cancel, done_rx)
+}
+
+struct ChannelEvents(mpsc::UnboundedSender<Event>);
+
+impl Events for ChannelEvents {
+    fn emit(&self, event: Event) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// Delivers files through the editor (`workspace/applyEdit`: create the file, insert its
+/// text), so open buffers and the editor's undo see them, then makes sure the disk holds
+/// exactly the file: editors apply edits to buffers and may leave them unsaved, and the
+/// tester, git and the user's tools read the disk.
+struct EditorSink {
+    client: Client,
+}
+
+impl FileSink for EditorSink {
+    async fn deliver(&self, target: &Target, file: &GeneratedFile) -> Result<()> {
+        let path = target.root().join(&file.path);
+        let Some(uri) = Uri::from_file_path(&path) else {
+            bail!("cannot make a URI of {}", path.display());
+        };
+        let edit = WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Operations(vec![
+                DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+                    uri: uri.clone(),
+                    options: Some(CreateFileOptions { overwrite: Some(true), ignore_if_exists: None }),
+                    annotation_id: None,
+                })),
+                DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                    edits: vec![OneOf::Left(TextEdit {
+                        range: Range::new(Position::new(0, 0), Position::new(0, 0)),
+                        new_text: file.contents.clone(),
+                    })],
+                }),
+            ])),
+            ..WorkspaceEdit::default()
+        };
+        match tokio::time::timeout(APPLY_EDIT_TIMEOUT, self.client.apply_edit(edit)).await {
+            Ok(Ok(answer)) if answer.applied => {}
+            Ok(Ok(answer)) => bail!(
+                "the editor refused to create {}: {}",
+                file.path,
+                answer.failure_reason.unwrap_or_else(|| "no reason given".into())
+            ),
+            Ok(Err(e)) => bail!("the editor failed to create {}: {}", file.path, e.message),
+            Err(_) => tracing::warn!(
+                path = file.path,
+                "the editor did not answer workspace/applyEdit in {} s; writing the file to disk",
+                APPLY_EDIT_TIMEOUT.as_secs()
+            ),
+        }
+        if target.holds(&file.path, &file.contents) {
+            target.record(&file.path, &file.contents)?;
+        } else {
+            target.write(&file.path, &file.contents)?;
+        }
+        Ok(())
+    }
+}
+
+fn short(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max { s } else { format!("{}…", s.chars().take(max - 1).collect::<String>()) }
+}
