@@ -1,1 +1,194 @@
-fn main() {}
+//! The `autocrea` command: the language server, and the same pipeline from a terminal.
+// The command line is the one place that talks to the terminal directly.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use autocrea::config::Config;
+use autocrea::engine::EngineName;
+use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest, RunStatus, TestStatus};
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "autocrea", version, about = "An autonomous full-stack developer in your editor")]
+struct Cli {
+    /// Start the language server on stdio (same as `autocrea lsp`).
+    #[arg(long)]
+    stdio: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the language server on stdin/stdout.
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
+    /// Build a whole app from an idea: plan, code, tests (run), on the chosen engine.
+    Generate {
+        /// What the app should do, e.g. "a blog with comments".
+        idea: String,
+        /// The app's folder (created if needed). Default: a new folder named after the app in
+        /// the current folder, or the current folder itself when it is empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Engine: joxcoder, openai, anthropic, local, offline.
+        #[arg(long, default_value = "offline", value_parser = parse_engine)]
+        engine: EngineName,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Replace files that exist and were not written by AUTOCREA.
+        #[arg(long)]
+        overwrite: bool,
+        /// Write the tests but do not install and run them.
+        #[arg(long)]
+        no_tests: bool,
+        /// Time limit in seconds for each of the app's install and test commands.
+        #[arg(long, default_value_t = 600)]
+        test_timeout: u64,
+    },
+    /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
+    Schema,
+}
+
+fn parse_engine(s: &str) -> Result<EngineName, String> {
+    EngineName::parse(s)
+        .ok_or_else(|| format!("unknown engine {s:?}; use joxcoder, openai, anthropic, local or offline"))
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("autocrea: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        None if cli.stdio => serve(&runtime),
+        Some(Command::Lsp { .. }) => serve(&runtime),
+        Some(Command::Generate { idea, dir, engine, json, overwrite, no_tests, test_timeout }) => {
+            let config = Config {
+                engine,
+                overwrite,
+                run_tests: !no_tests,
+                test_timeout_secs: test_timeout,
+                ..Config::default()
+            };
+            runtime.block_on(generate(idea, dir, config, json))
+        }
+        Some(Command::Schema) => {
+            print!("{}", autocrea::spec::json_schema());
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!(
+                "autocrea: say what to do: `autocrea lsp` for editors, `autocrea generate \"IDEA\" --dir DIR` in a terminal (see --help)"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let code = runtime.block_on(autocrea::lsp::serve_stdio());
+    // stdin may still be open and its reader blocked: leave without waiting for it.
+    std::process::exit(code)
+}
+
+/// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AUTOCREA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+struct Terminal;
+
+impl Events for Terminal {
+    fn emit(&self, event: Event) {
+        match event {
+            Event::Progress { role, message, percentage } => {
+                eprintln!("[{percentage:>3}%] {role}: {message}")
+            }
+            Event::Stream { text, .. } => eprint!("      │ {text}"),
+        }
+    }
+}
+
+async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool) -> ExitCode {
+    let destination = match dir {
+        Some(dir) => Destination::Folder(dir),
+        None => match std::env::current_dir() {
+            Ok(cwd) => Destination::InRoot(cwd),
+            Err(e) => {
+                eprintln!("autocrea: cannot read the current folder: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("autocrea: cancelling; files already written are complete");
+            on_ctrl_c.cancel();
+        }
+    });
+    eprintln!("autocrea: building {idea:?} with the {} engine", config.engine);
+    let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config };
+    let summary = pipeline::run(req, &DiskSink, &Terminal, cancel).await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary).expect("summary serializes"));
+    } else {
+        println!("{}", summary.headline());
+        for role in &summary.roles {
+            let files = if role.files.is_empty() {
+                String::new()
+            } else {
+                format!(" — {} files", role.files.len())
+            };
+            println!("  {:<9} {:?}{files}", role.role.as_str(), role.status);
+        }
+        if let Some(message) = &summary.tests.message {
+            println!("  tests: {message}");
+        }
+        if let Some(output) =
+            summary.tests.output.as_ref().filter(|_| summary.tests.status != TestStatus::Passed)
+        {
+            let tail: Vec<&str> = output.lines().rev().take(30).collect();
+            for line in tail.into_iter().rev() {
+                println!("    {line}");
+            }
+        }
+        println!("  {}", summary.security.message);
+    }
+    match (summary.status, summary.tests.status) {
+        (RunStatus::Succeeded, TestStatus::Passed | TestStatus::Skipped) => ExitCode::SUCCESS,
+        (RunStatus::Succeeded, _) => {
+            eprintln!(
+                "autocrea: the app was written to {}, but its tests did not pass",
+                summary.dir.display()
+            );
+            ExitCode::from(2)
+        }
+        (RunStatus::Cancelled, _) => ExitCode::from(130),
+        (RunStatus::Failed, _) => {
+            eprintln!("autocrea: {}", summary.error.as_deref().unwrap_or("the run failed"));
+            ExitCode::FAILURE
+        }
+    }
+}
