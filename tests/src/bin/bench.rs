@@ -1,0 +1,190 @@
+//! Figures for the closing notes, printed, never asserted:
+//!
+//! - cold start to the `initialize` answer, and idle memory (RSS) of the server;
+//! - an offline generation (the generated tests not installed);
+//! - 10,000 small edits to a 1 MB document: over the protocol, and in process against a
+//!   plain `String` peer doing the same edits (the ratio is what to watch).
+//!
+//! Run: `cargo run --release -p autocrea-e2e --bin autocrea-bench`
+
+use std::time::{Duration, Instant};
+
+use autocrea::lsp::documents::{Document, Encoding};
+use autocrea_e2e::{Lsp, autocrea_bin, cli};
+use serde_json::json;
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+
+const EDITS: usize = 10_000;
+
+fn main() {
+    println!("autocrea bench — binary {}", autocrea_bin().display());
+    cold_start_and_idle_memory();
+    offline_generation();
+    edits();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn cold_start_and_idle_memory() {
+    let root = tempfile::tempdir().unwrap();
+    let mut times = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        let mut lsp = Lsp::spawn(&["lsp"]);
+        lsp.request(
+            "initialize",
+            json!({"processId": null, "rootUri": autocrea_e2e::uri(root.path()), "capabilities": {}}),
+        )
+        .unwrap();
+        times.push(started.elapsed());
+        lsp.notify("initialized", json!({}));
+        std::thread::sleep(Duration::from_millis(300));
+        rss.push(rss_kib(lsp.pid()));
+        lsp.shutdown_and_exit();
+    }
+    println!(
+        "cold start to initialize answer: median {} (min {}, max {}) over {} starts",
+        ms(median(times.clone())),
+        ms(*times.iter().min().unwrap()),
+        ms(*times.iter().max().unwrap()),
+        times.len()
+    );
+    rss.sort();
+    println!("idle RSS after initialize: median {:.1} MiB", rss[rss.len() / 2] as f64 / 1024.0);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn offline_generation() {
+    for idea in
+        ["an e-commerce shop with Stripe payments", "a blog with comments", "a task tracker with login"]
+    {
+        let mut times = Vec::new();
+        let mut files = 0;
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let started = Instant::now();
+            let (code, out, err) =
+                cli(&["generate", idea, "--dir", dir.path().to_str().unwrap(), "--no-tests", "--json"]);
+            times.push(started.elapsed());
+            assert_eq!(code, 0, "{err}");
+            files =
+                serde_json::from_str::<serde_json::Value>(&out).unwrap()["filesWritten"].as_u64().unwrap();
+        }
+        println!(
+            "offline generation, {idea:?}: median {} for {files} files (process start included)",
+            ms(median(times))
+        );
+    }
+}
+
+/// A 1 MB document of code-like lines with some non-ASCII, and edits spread over it.
+fn document() -> String {
+    let line = "    let value = compute(\"naïve 😀\", 42); // a comment\n";
+    line.repeat(1024 * 1024 / line.len())
+}
+
+fn edit(i: usize, lines: u32) -> TextDocumentContentChangeEvent {
+    let line = (i as u32 * 7919) % lines;
+    let start = Position::new(line, 4 + (i % 3) as u32);
+    TextDocumentContentChangeEvent {
+        range: Some(Range::new(start, Position::new(line, start.character + 1))),
+        range_length: None,
+        text: ["x", "y😀", "zz"][i % 3].into(),
+    }
+}
+
+fn edits() {
+    let text = document();
+    let lines = text.lines().count() as u32;
+    let changes: Vec<_> = (0..EDITS).map(|i| edit(i, lines)).collect();
+
+    // In process: the rope against a plain String doing the same edits.
+    let started = Instant::now();
+    let mut doc = Document::new(&text, 0, "rust".into());
+    for (i, c) in changes.iter().enumerate() {
+        doc.apply_changes([c.clone()], i as i32, Encoding::Utf16);
+    }
+    let rope = started.elapsed();
+    let started = Instant::now();
+    let mut plain = text.clone();
+    for c in &changes {
+        let range = c.range.unwrap();
+        let (a, b) = (naive_offset(&plain, range.start), naive_offset(&plain, range.end));
+        plain.replace_range(a..b, &c.text);
+    }
+    let naive = started.elapsed();
+    assert_eq!(doc.text.to_string(), plain, "the rope and the peer agree");
+    println!(
+        "{EDITS} edits to a {:.1} MB document in process: rope {} ({:.1} µs/edit), plain String peer {} — peer/rope = {:.1}×",
+        text.len() as f64 / 1e6,
+        ms(rope),
+        rope.as_secs_f64() * 1e6 / EDITS as f64,
+        ms(naive),
+        naive.as_secs_f64() / rope.as_secs_f64()
+    );
+
+    // Over the protocol: didOpen, 10,000 didChange, then a request that can only be answered
+    // after all of them were applied.
+    let root = tempfile::tempdir().unwrap();
+    let mut lsp = Lsp::spawn(&["lsp"]);
+    lsp.initialize(json!({"processId": null, "rootUri": autocrea_e2e::uri(root.path()), "capabilities": {}}));
+    let uri = autocrea_e2e::uri(&root.path().join("big.rs"));
+    lsp.open(&uri, "rust", &text);
+    let started = Instant::now();
+    for (i, c) in changes.iter().enumerate() {
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": i + 2}, "contentChanges": [c]}),
+        );
+    }
+    lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}),
+    )
+    .unwrap();
+    let wire = started.elapsed();
+    println!(
+        "{EDITS} didChange notifications over stdio, then a code action: {} ({:.1} µs/edit); server RSS {:.1} MiB",
+        ms(wire),
+        wire.as_secs_f64() * 1e6 / EDITS as f64,
+        rss_kib(lsp.pid()) as f64 / 1024.0
+    );
+    lsp.shutdown_and_exit();
+}
+
+/// Byte offset of a UTF-16 position in a String, the obvious way.
+fn naive_offset(text: &str, pos: Position) -> usize {
+    let mut offset = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        if n as u32 == pos.line {
+            let mut units = 0;
+            for (i, ch) in line.char_indices() {
+                if units >= pos.character as usize || ch == '\n' {
+                    return offset + i;
+                }
+                units += ch.len_utf16();
+            }
+            return offset + line.len();
+        }
+        offset += line.len();
+    }
+    text.len()
+}
