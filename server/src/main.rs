@@ -156,12 +156,12 @@ async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool
     } else {
         println!("{}", summary.headline());
         for role in &summary.roles {
-            let files = if role.files.is_empty() {
-                String::new()
-            } else {
-                format!(" — {} files", role.files.len())
+            let files = match role.files.len() {
+                0 => String::new(),
+                1 => " — 1 file".to_string(),
+                n => format!(" — {n} files"),
             };
-            println!("  {:<9} {:?}{files}", role.role.as_str(), role.status);
+            println!("  {:<9} {}{files}", role.role.as_str(), role.status.as_str());
         }
         if let Some(message) = &summary.tests.message {
             println!("  tests: {message}");

@@ -82,6 +82,17 @@ pub enum StepStatus {
     NotRun,
 }
 
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Done => "done",
+            StepStatus::Failed => "failed",
+            StepStatus::Cancelled => "cancelled",
+            StepStatus::NotRun => "not run",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleReport {
@@ -165,7 +176,7 @@ impl RunSummary {
                 let tests = match self.tests.status {
                     TestStatus::Passed => format!("its {} tests pass", self.tests.passed.unwrap_or(0)),
                     TestStatus::Failed => format!("{} of its tests fail", self.tests.failed.unwrap_or(0)),
-                    TestStatus::Skipped => "tests not run (runTests is off)".into(),
+                    TestStatus::Skipped => "tests not run, as asked".into(),
                     TestStatus::NotRun => "tests not run".into(),
                     TestStatus::Error => "its tests could not run".into(),
                 };
@@ -422,8 +433,10 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         report.command = Some(spec.commands.test.clone());
         if !self.req.config.run_tests {
             report.status = TestStatus::Skipped;
-            report.message =
-                Some("the generated tests were not run (setting `autocrea.runTests` is off)".into());
+            report.message = Some(
+                "the generated tests were not run, as asked (setting `runTests: false`, or `--no-tests`)"
+                    .into(),
+            );
             return Ok(());
         }
         let timeout = Duration::from_secs(self.req.config.test_timeout_secs);

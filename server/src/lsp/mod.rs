@@ -27,10 +27,15 @@ where
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let shutdown = Arc::new(AtomicBool::new(false));
-    let flag = shutdown.clone();
-    let (service, socket) = LspService::build(move |client| Server::new(client, flag))
+    let runs = Arc::new(runs::Runs::default());
+    let (flag, server_runs) = (shutdown.clone(), runs.clone());
+    let (service, socket) = LspService::build(move |client| Server::new(client, flag, server_runs))
         .custom_method("window/workDoneProgress/cancel", Server::progress_cancel)
         .finish();
     transport::serve(input, output, service, socket).await;
+    // The client is gone (after `exit`, or its end of the pipe closed): runs stop cleanly.
+    if runs.cancel_all() {
+        runs.wait_idle(std::time::Duration::from_secs(3)).await;
+    }
     if shutdown.load(Ordering::SeqCst) { 0 } else { 1 }
 }

@@ -48,6 +48,15 @@ impl Runs {
         token.strip_prefix("autocrea/run/").is_some_and(|id| self.cancel(id))
     }
 
+    /// Waits (at most `limit`) until no run is going: cancelled runs finish the file they are
+    /// writing and stop the app's commands they started.
+    pub async fn wait_idle(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.going.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Cancels every run going; says whether there was one.
     pub fn cancel_all(&self) -> bool {
         let going = self.going.lock().unwrap();

@@ -45,12 +45,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(client: Client, shutdown: Arc<AtomicBool>) -> Server {
+    pub fn new(client: Client, shutdown: Arc<AtomicBool>, runs: Arc<Runs>) -> Server {
         Server {
             client,
             session: RwLock::default(),
             documents: Mutex::default(),
-            runs: Arc::default(),
+            runs,
             shutdown,
             pending_warnings: Mutex::default(),
             settings_loaded: tokio::sync::watch::Sender::new(false),
