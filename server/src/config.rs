@@ -2,16 +2,51 @@
 //! optional, camelCase, possibly nested under `autocrea`) resolve into one `Config`. A bad or
 //! unknown value never fails: it becomes a warning for the user and the default is kept.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::engine::EngineName;
+use crate::model::provider::Timeouts;
+use crate::spec::Role;
+
+/// Where an engine's model lives (settings win over the environment; keys come only from the
+/// environment or the credential store, never from settings files).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Endpoint {
+    /// Base URL (`joxcoder.url`, `openai.baseUrl`, `anthropic.baseUrl`, `local.baseUrl`).
+    pub url: Option<String>,
+    pub model: Option<String>,
+    /// JoxCoder only: `inference`, `tgi`, `tgi-generate` or `chat`; detected from the URL when unset.
+    pub protocol: Option<String>,
+}
+
+/// Per-role overrides of the model call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleSettings {
+    pub model: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// The engine the roles run on.
-    pub engine: EngineName,
+    /// The engine the roles run on; `None`: the first configured one (JoxCoder, Anthropic,
+    /// OpenAI, a local server), else offline.
+    pub engine: Option<EngineName>,
+    /// Engines tried, in order, when the first fails for a reason retrying cannot fix.
+    /// `None`: every other configured model engine.
+    pub fallback: Option<Vec<EngineName>>,
+    pub joxcoder: Endpoint,
+    pub openai: Endpoint,
+    pub anthropic: Endpoint,
+    pub local: Endpoint,
+    pub roles: BTreeMap<Role, RoleSettings>,
+    /// Rounds of the tester's repair loop with a model engine.
+    pub repair_rounds: u32,
+    pub timeouts: Timeouts,
     /// Where a new app goes: absolute, or relative to the workspace root. `None`: a new folder
     /// named after the app in the workspace root, or the root itself when it is empty.
     pub target_folder: Option<PathBuf>,
@@ -28,7 +63,15 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            engine: EngineName::Offline,
+            engine: None,
+            fallback: None,
+            joxcoder: Endpoint::default(),
+            openai: Endpoint::default(),
+            anthropic: Endpoint::default(),
+            local: Endpoint::default(),
+            roles: BTreeMap::new(),
+            repair_rounds: 3,
+            timeouts: Timeouts::default(),
             target_folder: None,
             run_tests: true,
             overwrite: false,
@@ -38,8 +81,22 @@ impl Default for Config {
     }
 }
 
-const KNOWN: &[&str] =
-    &["engine", "targetFolder", "runTests", "overwrite", "maxFileBytes", "testTimeoutSecs"];
+const KNOWN: &[&str] = &[
+    "engine",
+    "fallback",
+    "joxcoder",
+    "openai",
+    "anthropic",
+    "local",
+    "roles",
+    "repairRounds",
+    "timeouts",
+    "targetFolder",
+    "runTests",
+    "overwrite",
+    "maxFileBytes",
+    "testTimeoutSecs",
+];
 
 impl Config {
     /// Resolves options on top of `self`; returns the new config and a warning per problem.
@@ -72,10 +129,63 @@ impl Config {
                 continue;
             }
             match key.as_str() {
-                "engine" => match value.as_str().and_then(EngineName::parse) {
-                    Some(name) => config.engine = name,
-                    None => warn(key, "one of joxcoder, openai, anthropic, local, offline", value),
+                "engine" => match value.as_str() {
+                    Some("auto") => config.engine = None,
+                    Some(name) if EngineName::parse(name).is_some() => {
+                        config.engine = EngineName::parse(name)
+                    }
+                    _ => warn(key, "auto, or one of joxcoder, openai, anthropic, local, offline", value),
                 },
+                "fallback" => {
+                    let names: Option<Vec<EngineName>> = value
+                        .as_array()
+                        .map(|items| items.iter().map(|v| v.as_str().and_then(EngineName::parse)).collect())
+                        .unwrap_or(None);
+                    match names {
+                        Some(names) => config.fallback = Some(names),
+                        None => warn(key, "a list of engine names", value),
+                    }
+                }
+                "joxcoder" | "openai" | "anthropic" | "local" => {
+                    let slot = match key.as_str() {
+                        "joxcoder" => &mut config.joxcoder,
+                        "openai" => &mut config.openai,
+                        "anthropic" => &mut config.anthropic,
+                        _ => &mut config.local,
+                    };
+                    if let Err(expected) = endpoint_into(key, value, slot) {
+                        warn(key, &expected, value);
+                    }
+                }
+                "roles" => match roles_from(value) {
+                    Ok(roles) => config.roles = roles,
+                    Err(expected) => warn(key, &expected, value),
+                },
+                "repairRounds" => match value.as_u64() {
+                    Some(n) if n <= 10 => config.repair_rounds = n as u32,
+                    _ => warn(key, "a whole number from 0 to 10", value),
+                },
+                "timeouts" => {
+                    let secs = |name: &str| value.get(name).and_then(Value::as_f64).filter(|s| *s > 0.0);
+                    if !value.is_object() {
+                        warn(key, "an object with connectSecs, firstTokenSecs, idleSecs", value);
+                    } else {
+                        let t = &mut config.timeouts;
+                        for (name, slot) in [
+                            ("connectSecs", &mut t.connect),
+                            ("firstTokenSecs", &mut t.first_token),
+                            ("idleSecs", &mut t.idle),
+                        ] {
+                            match (value.get(name), secs(name)) {
+                                (None, _) => {}
+                                (Some(_), Some(s)) => *slot = Duration::from_secs_f64(s),
+                                (Some(v), None) => {
+                                    warn(key, &format!("{name}: a positive number of seconds"), v)
+                                }
+                            }
+                        }
+                    }
+                }
                 "targetFolder" => match value.as_str() {
                     Some("") => config.target_folder = None,
                     Some(s) => config.target_folder = Some(PathBuf::from(s)),
@@ -107,6 +217,67 @@ impl Config {
     }
 }
 
+fn endpoint_into(key: &str, value: &Value, slot: &mut Endpoint) -> Result<(), String> {
+    let Some(map) = value.as_object() else {
+        return Err("an object".into());
+    };
+    let url_key = if key == "joxcoder" { "url" } else { "baseUrl" };
+    for (name, v) in map {
+        let text = v.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        match name.as_str() {
+            n if n == url_key => match &text {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => slot.url = text,
+                _ => return Err(format!("`{url_key}`: an http(s) URL")),
+            },
+            "model" => slot.model = text,
+            "protocol" if key == "joxcoder" => match text.as_deref() {
+                None | Some("auto") => slot.protocol = None,
+                Some("inference" | "tgi" | "tgi-generate" | "chat") => slot.protocol = text,
+                _ => return Err("`protocol`: auto, inference, tgi, tgi-generate or chat".into()),
+            },
+            other => {
+                return Err(format!(
+                    "known keys {url_key}, model{}, not `{other}`",
+                    if key == "joxcoder" { ", protocol" } else { "" }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn roles_from(value: &Value) -> Result<BTreeMap<Role, RoleSettings>, String> {
+    let expected = "an object of role → {model, temperature, maxTokens}";
+    let map = value.as_object().ok_or(expected)?;
+    let mut roles = BTreeMap::new();
+    for (name, v) in map {
+        let role = Role::parse(name).ok_or_else(|| format!("{expected}; `{name}` is not a role"))?;
+        let o = v.as_object().ok_or(expected)?;
+        let mut settings = RoleSettings::default();
+        for (k, v) in o {
+            match k.as_str() {
+                "model" => settings.model = v.as_str().map(str::to_string),
+                "temperature" => {
+                    settings.temperature = Some(
+                        v.as_f64().filter(|t| (0.0..=2.0).contains(t)).ok_or("temperature from 0 to 2")?
+                            as f32,
+                    )
+                }
+                "maxTokens" => {
+                    settings.max_tokens = Some(
+                        v.as_u64()
+                            .filter(|n| *n > 0 && *n <= 1_000_000)
+                            .ok_or("maxTokens: a positive number")? as u32,
+                    )
+                }
+                other => return Err(format!("{expected}; unknown key `{other}`")),
+            }
+        }
+        roles.insert(role, settings);
+    }
+    Ok(roles)
+}
+
 fn bool_into(value: &Value, slot: &mut bool, on_error: impl FnOnce()) {
     match value.as_bool() {
         Some(b) => *slot = b,
@@ -134,13 +305,13 @@ mod tests {
         check(
             json!({"autocrea": {"engine": "offline", "runTests": false, "targetFolder": "apps", "maxFileBytes": 10}}),
             expect_test::expect![[r#"
-                Config { engine: Offline, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600 }
+                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600 }
                 []"#]],
         );
         check(
             json!({"overwrite": true, "testTimeoutSecs": 5}),
             expect_test::expect![[r#"
-                Config { engine: Offline, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5 }
                 []"#]],
         );
     }
@@ -150,18 +321,18 @@ mod tests {
         check(
             json!({"engine": "gpt-9", "runTests": "yes", "maxFileBytes": -1, "colour": "blue"}),
             expect_test::expect![[r#"
-                Config { engine: Offline, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
                 [
-                    "setting `autocrea.engine`: expected one of joxcoder, openai, anthropic, local, offline, got \"gpt-9\"; using the default",
+                    "setting `autocrea.engine`: expected auto, or one of joxcoder, openai, anthropic, local, offline, got \"gpt-9\"; using the default",
                     "setting `autocrea.maxFileBytes`: expected a positive whole number of bytes, got -1; using the default",
                     "setting `autocrea.runTests`: expected true or false, got \"yes\"; using the default",
-                    "unknown setting `autocrea.colour` ignored (known: engine, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs)",
+                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs)",
                 ]"#]],
         );
         check(
             json!([1, 2]),
             expect_test::expect![[r#"
-                Config { engine: Offline, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
                 [
                     "settings must be an object; using defaults",
                 ]"#]],

@@ -1,18 +1,25 @@
 //! Engines: what the roles run on. One name per engine everywhere (settings, `--engine`,
 //! summaries): `joxcoder`, `openai`, `anthropic`, `local`, `offline`.
 //!
-//! This version ships the `offline` engine (rules and templates, no language model); the model
-//! engines plug in here.
+//! `offline` renders from rules and templates. The others are model engines: a chain of
+//! providers (the chosen one first, then the fallbacks), each reached over its own protocol.
 
 use std::fmt;
+use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 
+use crate::config::{Config, Endpoint};
+use crate::model::provider::{Provider, http_client};
+use crate::model::roles::{Models, RoleCtx};
+use crate::model::secret::Secret;
+use crate::model::wire::Protocol;
 use crate::offline;
 use crate::spec::{AppSpec, GeneratedFile, Role};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineName {
     Joxcoder,
@@ -53,40 +60,216 @@ impl fmt::Display for EngineName {
 }
 
 /// A ready engine.
-#[derive(Debug, Clone)]
 pub enum Engine {
     Offline,
+    Models(Models),
 }
 
+/// Order in which configured model engines are picked when none is chosen.
+const AUTO_ORDER: [EngineName; 4] =
+    [EngineName::Joxcoder, EngineName::Anthropic, EngineName::Openai, EngineName::Local];
+
 impl Engine {
-    /// The engine for a configured name, or an error saying what to use instead.
-    pub fn select(name: EngineName) -> Result<Engine> {
-        match name {
-            EngineName::Offline => Ok(Engine::Offline),
-            other => bail!(
-                "the `{other}` engine is not available in this version of AUTOCREA; \
-                 use `offline` (set `autocrea.engine` or pass `--engine offline`)"
-            ),
+    /// The engine for the settings and the environment, or an error saying what is missing.
+    pub fn select(config: &Config, workspace: Option<PathBuf>) -> Result<Engine> {
+        let primary = match config.engine {
+            Some(EngineName::Offline) => return Ok(Engine::Offline),
+            Some(name) => provider(name, config)?.ok_or_else(|| {
+                anyhow!("the `{name}` engine is not configured: {}", how_to_configure(name))
+            })?,
+            None => match AUTO_ORDER.iter().find_map(|name| provider(*name, config).transpose()) {
+                Some(p) => p?,
+                None => return Ok(Engine::Offline),
+            },
+        };
+        let mut chain = vec![primary];
+        let fallbacks: Vec<EngineName> = match &config.fallback {
+            Some(list) => list.clone(),
+            None => AUTO_ORDER.to_vec(),
+        };
+        for name in fallbacks {
+            if chain.iter().any(|p| p.engine == name) || name == EngineName::Offline {
+                continue;
+            }
+            match provider(name, config) {
+                Ok(Some(p)) => chain.push(p),
+                // A fallback that is not configured is simply not in the chain, unless it
+                // was asked for by name.
+                Ok(None) if config.fallback.is_some() => {
+                    bail!("fallback `{name}` is not configured: {}", how_to_configure(name))
+                }
+                Ok(None) => {}
+                Err(e) => return Err(e),
+            }
         }
+        let client = http_client(config.timeouts.connect);
+        Ok(Engine::Models(Models::new(chain, client, config.clone(), workspace)))
     }
 
+    /// The engine in use (after any fallback).
     pub fn name(&self) -> EngineName {
         match self {
             Engine::Offline => EngineName::Offline,
+            Engine::Models(m) => m.active_engine(),
         }
     }
 
     /// The architect's step: an idea becomes a validated spec.
-    pub async fn architect(&self, idea: &str) -> Result<AppSpec> {
+    pub async fn architect(&self, idea: &str, ctx: &RoleCtx<'_>) -> Result<AppSpec> {
         match self {
             Engine::Offline => offline::architect(idea),
+            Engine::Models(m) => m.architect(idea, ctx).await,
         }
     }
 
-    /// The files one role writes for a spec.
-    pub async fn files(&self, spec: &AppSpec, role: Role) -> Result<Vec<GeneratedFile>> {
+    /// The files one role writes for a spec, sent on `out` as soon as each is whole.
+    pub async fn files(
+        &self,
+        spec: &AppSpec,
+        role: Role,
+        ctx: &RoleCtx<'_>,
+        out: mpsc::UnboundedSender<GeneratedFile>,
+    ) -> Result<()> {
         match self {
-            Engine::Offline => offline::render(spec, role),
+            Engine::Offline => {
+                for file in offline::render(spec, role)? {
+                    let _ = out.send(file);
+                }
+                Ok(())
+            }
+            Engine::Models(m) => m.files(spec, role, ctx, out).await,
         }
+    }
+}
+
+/// The provider of a model engine, when it is configured.
+fn provider(name: EngineName, config: &Config) -> Result<Option<Provider>> {
+    let env = |var: &str| std::env::var(var).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let base = |endpoint: &Endpoint, var: &str, default: &str| {
+        endpoint.url.clone().or_else(|| env(var)).unwrap_or_else(|| default.to_string())
+    };
+    let make = |protocol, url: String, model: String, key: Option<Secret>, key_source: &str| Provider {
+        engine: name,
+        protocol,
+        url,
+        model,
+        key,
+        key_source: key_source.to_string(),
+        timeouts: config.timeouts,
+        max_attempts: 4,
+    };
+    Ok(match name {
+        EngineName::Offline => None,
+        EngineName::Joxcoder => {
+            let Some(url) = config.joxcoder.url.clone().or_else(|| env("JOXCODER_API_URL")) else {
+                return Ok(None);
+            };
+            let (protocol, url) = joxcoder_protocol(&url, config.joxcoder.protocol.as_deref())?;
+            let model =
+                config.joxcoder.model.clone().or_else(|| env("JOXCODER_MODEL")).unwrap_or("joxcoder".into());
+            Some(make(protocol, url, model, Secret::from_env("JOXCODER_API_KEY"), "JOXCODER_API_KEY"))
+        }
+        EngineName::Openai => {
+            let Some(key) = Secret::from_env("OPENAI_API_KEY") else { return Ok(None) };
+            let url = base(&config.openai, "OPENAI_BASE_URL", "https://api.openai.com/v1");
+            let model =
+                config.openai.model.clone().or_else(|| env("OPENAI_MODEL")).unwrap_or("gpt-4o-mini".into());
+            Some(make(Protocol::OpenAiChat, url, model, Some(key), "OPENAI_API_KEY"))
+        }
+        EngineName::Anthropic => {
+            let Some(key) = Secret::from_env("ANTHROPIC_API_KEY") else { return Ok(None) };
+            let url = base(&config.anthropic, "ANTHROPIC_BASE_URL", "https://api.anthropic.com");
+            // The Messages path is /v1/messages: a base given with /v1 is the same base.
+            let url = url.trim_end_matches('/').trim_end_matches("/v1").to_string();
+            let model = config
+                .anthropic
+                .model
+                .clone()
+                .or_else(|| env("ANTHROPIC_MODEL"))
+                .unwrap_or("claude-sonnet-4-5".into());
+            Some(make(Protocol::Anthropic, url, model, Some(key), "ANTHROPIC_API_KEY"))
+        }
+        EngineName::Local => {
+            let url = config.local.url.clone().or_else(|| env("AUTOCREA_LOCAL_BASE_URL"));
+            let model = config.local.model.clone().or_else(|| env("AUTOCREA_LOCAL_MODEL"));
+            match (url, model) {
+                (None, _) => None,
+                (Some(_), None) => bail!(
+                    "the local engine needs a model name: set `autocrea.local.model` or AUTOCREA_LOCAL_MODEL"
+                ),
+                (Some(url), Some(model)) => Some(make(Protocol::OpenAiChat, url, model, None, "(no key)")),
+            }
+        }
+    })
+}
+
+/// JoxCoder's protocol: as configured, or recognised from the URL.
+pub fn joxcoder_protocol(url: &str, configured: Option<&str>) -> Result<(Protocol, String)> {
+    let trimmed = url.trim_end_matches('/');
+    let protocol = match configured {
+        Some("inference") => Protocol::HfInference,
+        Some("tgi") => Protocol::TgiStream,
+        Some("tgi-generate") => Protocol::TgiGenerate,
+        Some("chat") => Protocol::OpenAiChat,
+        Some(other) => bail!("unknown JoxCoder protocol {other:?}: use inference, tgi, tgi-generate or chat"),
+        None if trimmed.ends_with("/chat/completions")
+            || trimmed.ends_with("/v1")
+            || trimmed.contains("/v1/") =>
+        {
+            Protocol::OpenAiChat
+        }
+        None if trimmed.contains("/models/") || trimmed.contains("api-inference.huggingface.co") => {
+            Protocol::HfInference
+        }
+        None if trimmed.ends_with("/generate") => Protocol::TgiGenerate,
+        None => Protocol::TgiStream,
+    };
+    let url = match protocol {
+        Protocol::OpenAiChat if !trimmed.contains("/v1") => format!("{trimmed}/v1"),
+        Protocol::TgiStream => trimmed.trim_end_matches("/generate_stream").to_string(),
+        Protocol::TgiGenerate => trimmed.trim_end_matches("/generate").to_string(),
+        _ => trimmed.to_string(),
+    };
+    Ok((protocol, url))
+}
+
+fn how_to_configure(name: EngineName) -> &'static str {
+    match name {
+        EngineName::Joxcoder => "set JOXCODER_API_URL (and JOXCODER_API_KEY), or `autocrea.joxcoder.url`",
+        EngineName::Openai => "set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint)",
+        EngineName::Anthropic => "set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for another endpoint)",
+        EngineName::Local => {
+            "set `autocrea.local.baseUrl` and `autocrea.local.model` (or AUTOCREA_LOCAL_BASE_URL and AUTOCREA_LOCAL_MODEL)"
+        }
+        EngineName::Offline => "always available",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joxcoder_protocols_from_urls() {
+        let p = |url: &str| joxcoder_protocol(url, None).unwrap();
+        assert_eq!(
+            p("https://router.huggingface.co/v1"),
+            (Protocol::OpenAiChat, "https://router.huggingface.co/v1".into())
+        );
+        assert_eq!(p("http://tgi:8080/v1/chat/completions").0, Protocol::OpenAiChat);
+        assert_eq!(
+            p("https://api-inference.huggingface.co/models/autocrea/joxcoder").0,
+            Protocol::HfInference
+        );
+        assert_eq!(p("http://127.0.0.1:8080/"), (Protocol::TgiStream, "http://127.0.0.1:8080".into()));
+        assert_eq!(
+            p("http://127.0.0.1:8080/generate"),
+            (Protocol::TgiGenerate, "http://127.0.0.1:8080".into())
+        );
+        assert_eq!(
+            joxcoder_protocol("http://h:1", Some("chat")).unwrap(),
+            (Protocol::OpenAiChat, "http://h:1/v1".into())
+        );
+        assert!(joxcoder_protocol("http://h", Some("grpc")).is_err());
     }
 }

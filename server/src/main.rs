@@ -38,9 +38,13 @@ enum Command {
         /// the current folder, or the current folder itself when it is empty.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Engine: joxcoder, openai, anthropic, local, offline.
-        #[arg(long, default_value = "offline", value_parser = parse_engine)]
-        engine: EngineName,
+        /// Engine: joxcoder, openai, anthropic, local or offline. Default: the first one
+        /// configured (JOXCODER_API_URL, ANTHROPIC_API_KEY, OPENAI_API_KEY, a local server), else offline.
+        #[arg(long, value_parser = parse_engine)]
+        engine: Option<EngineName>,
+        /// Rounds of repair when the generated tests fail (model engines).
+        #[arg(long, default_value_t = 3)]
+        repair_rounds: u32,
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -76,9 +80,19 @@ fn main() -> ExitCode {
     match cli.command {
         None if cli.stdio => serve(&runtime),
         Some(Command::Lsp { .. }) => serve(&runtime),
-        Some(Command::Generate { idea, dir, engine, json, overwrite, no_tests, test_timeout }) => {
+        Some(Command::Generate {
+            idea,
+            dir,
+            engine,
+            repair_rounds,
+            json,
+            overwrite,
+            no_tests,
+            test_timeout,
+        }) => {
             let config = Config {
                 engine,
+                repair_rounds,
                 overwrite,
                 run_tests: !no_tests,
                 test_timeout_secs: test_timeout,
@@ -125,6 +139,7 @@ impl Events for Terminal {
                 eprintln!("[{percentage:>3}%] {role}: {message}")
             }
             Event::Stream { text, .. } => eprint!("      │ {text}"),
+            Event::Notice { role, message } => eprintln!("       {role}: {message}"),
         }
     }
 }
@@ -148,7 +163,7 @@ async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool
             on_ctrl_c.cancel();
         }
     });
-    eprintln!("autocrea: building {idea:?} with the {} engine", config.engine);
+    eprintln!("autocrea: building {idea:?}");
     let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config };
     let summary = pipeline::run(req, &DiskSink, &Terminal, cancel).await;
     if json {

@@ -4,6 +4,7 @@
 //! through a [`FileSink`], and the result is a plain [`RunSummary`]. The CLI and the language
 //! server drive the same function.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineName};
+use crate::model::roles::RoleCtx;
+use crate::model::wire::Usage;
 use crate::sandbox::{self, Outcome};
 use crate::spec::{AppSpec, GeneratedFile, Role, SPEC_PATH};
 use crate::workspace::{Target, WriteError};
@@ -42,12 +46,29 @@ pub struct RunRequest {
 pub enum Event {
     /// The run moved: which role, what it is doing, how far along the whole run is (0–100).
     Progress { role: Role, message: String, percentage: u32 },
-    /// Text a role produced (for the offline engine: the generated app's test output).
+    /// Text a role produced as it arrives (a model's answer; the app's test output).
     Stream { role: Role, text: String },
+    /// Something the user should know that does not move the run (a retry, a fallback).
+    Notice { role: Role, message: String },
 }
 
 pub trait Events: Send + Sync {
     fn emit(&self, event: Event);
+}
+
+/// Passes events on and keeps the notices for the summary.
+struct Tap<'a, E> {
+    inner: &'a E,
+    notices: std::sync::Mutex<Vec<String>>,
+}
+
+impl<E: Events> Events for Tap<'_, E> {
+    fn emit(&self, event: Event) {
+        if let Event::Notice { role, message } = &event {
+            self.notices.lock().unwrap().push(format!("{role}: {message}"));
+        }
+        self.inner.emit(event);
+    }
 }
 
 /// How a checked file reaches the workspace. On success the file is on disk with exactly
@@ -101,6 +122,29 @@ pub struct RoleReport {
     pub files: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Tokens the role's model calls used (absent for the offline engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+}
+
+/// Token usage, as the servers reported it (or estimated where they did not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    /// Some figures were estimated (about 4 characters a token).
+    pub estimated: bool,
+}
+
+impl Tokens {
+    fn from_usage(u: &Usage) -> Tokens {
+        Tokens { input: u.input, output: u.output, estimated: u.estimated }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.input + self.output
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +175,14 @@ pub struct TestReport {
     /// The tail of the install/test output when something went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// Repair rounds run (failures sent back to the roles that own the files).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repair_rounds: u32,
     pub duration_ms: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +211,12 @@ pub struct RunSummary {
     /// `security.status` says so).
     pub findings: Vec<serde_json::Value>,
     pub files_written: usize,
+    /// Tokens of every model call of the run (absent for the offline engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    /// Retries, fallbacks and other things the user was told during the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     pub duration_ms: u64,
 }
 
@@ -221,7 +278,7 @@ pub async fn run(
     let mut run = Run {
         req: &req,
         sink,
-        events,
+        events: Tap { inner: events, notices: std::sync::Mutex::new(Vec::new()) },
         cancel: &cancel,
         summary: RunSummary {
             run_id: req.run_id.clone(),
@@ -230,7 +287,7 @@ pub async fn run(
                 Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
             },
             app: None,
-            engine: req.config.engine,
+            engine: req.config.engine.unwrap_or(EngineName::Offline),
             status: RunStatus::Succeeded,
             error: None,
             roles: Vec::new(),
@@ -241,18 +298,23 @@ pub async fn run(
                 failed: None,
                 message: None,
                 output: None,
+                repair_rounds: 0,
                 duration_ms: 0,
             },
             security: SecurityReport { status: StepStatus::NotRun, message: NO_AUDIT.into() },
             findings: Vec::new(),
             files_written: 0,
+            tokens: None,
+            notices: Vec::new(),
             duration_ms: 0,
         },
         planned: 1,
         delivered: AtomicUsize::new(0),
+        written: std::sync::Mutex::new(Vec::new()),
     };
     let result = run.all().await;
     let mut summary = run.summary;
+    summary.notices = run.events.notices.into_inner().unwrap();
     match result {
         Ok(()) => {}
         Err(_) if cancel.is_cancelled() => {
@@ -275,7 +337,7 @@ pub async fn run(
                 StepStatus::NotRun
             };
             let message = (role == Role::Security).then(|| NO_AUDIT.to_string());
-            summary.roles.push(RoleReport { role, status, files: vec![], message });
+            summary.roles.push(RoleReport { role, status, files: vec![], message, tokens: None });
         }
     }
     summary.roles.sort_by_key(|r| r.role);
@@ -286,12 +348,14 @@ pub async fn run(
 struct Run<'a, S, E> {
     req: &'a RunRequest,
     sink: &'a S,
-    events: &'a E,
+    events: Tap<'a, E>,
     cancel: &'a CancellationToken,
     summary: RunSummary,
     /// Files planned in all, and delivered so far by every role, for the percentage.
     planned: usize,
     delivered: AtomicUsize,
+    /// Paths written in this run, in order.
+    written: std::sync::Mutex<Vec<String>>,
 }
 
 impl<S: FileSink, E: Events> Run<'_, S, E> {
@@ -302,11 +366,18 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 "the idea is empty: say what the app should do, e.g. \"a blog with comments\""
             ));
         }
-        let engine = Engine::select(self.req.config.engine)?;
+        let workspace = match &self.req.destination {
+            Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
+        };
+        let engine = Engine::select(&self.req.config, Some(workspace))?;
+        self.summary.engine = engine.name();
 
         // Architect.
         self.progress(Role::Architect, format!("planning the app (engine {})", engine.name()), 1);
-        let spec = self.cancellable(engine.architect(idea)).await.context("the architect failed")?;
+        let no_files = BTreeMap::new();
+        let ctx = RoleCtx::new(Role::Architect, &self.events, self.cancel, &no_files);
+        let spec = self.cancellable(engine.architect(idea, &ctx)).await.context("the architect failed")?;
+        let tokens = self.tokens_of(&engine, &ctx);
         self.summary.app = Some(spec.name.clone());
         self.planned = spec.files.len().max(1);
         let dir = destination(&self.req.destination, &spec.name);
@@ -338,24 +409,25 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 spec.endpoints.len(),
                 spec.files.len()
             )),
+            tokens,
         });
         self.progress(Role::Architect, format!("planned {} files for {}", spec.files.len(), spec.title), 5);
 
         // Backend and frontend depend only on the spec: they run together.
         let (backend, frontend) = tokio::join!(
-            self.role_files(&engine, &spec, &target, Role::Backend),
-            self.role_files(&engine, &spec, &target, Role::Frontend),
+            self.role_files(&engine, &spec, &target, Role::Backend, &[], None),
+            self.role_files(&engine, &spec, &target, Role::Frontend, &[], None),
         );
         // Both are recorded (files written, why one stopped) before either failure ends the run.
         let backend = self.push_role(Role::Backend, backend);
         let frontend = self.push_role(Role::Frontend, frontend);
         backend.and(frontend)?;
-        let devops = self.role_files(&engine, &spec, &target, Role::Devops).await;
+        let devops = self.role_files(&engine, &spec, &target, Role::Devops, &[], None).await;
         self.push_role(Role::Devops, devops)?;
-        let tests = self.role_files(&engine, &spec, &target, Role::Tester).await;
+        let tests = self.role_files(&engine, &spec, &target, Role::Tester, &[], None).await;
         self.push_role(Role::Tester, tests)?;
 
-        self.run_tests(&spec, &target).await?;
+        self.run_tests(&engine, &spec, &target).await?;
 
         self.progress(Role::Security, NO_AUDIT.to_string(), 100);
         self.summary.roles.push(RoleReport {
@@ -363,54 +435,114 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
             status: StepStatus::NotRun,
             files: vec![],
             message: Some(NO_AUDIT.into()),
+            tokens: None,
         });
+        let total =
+            self.summary.roles.iter().filter_map(|r| r.tokens).fold(None, |acc: Option<Tokens>, t| {
+                let mut sum = acc.unwrap_or_default();
+                sum.input += t.input;
+                sum.output += t.output;
+                sum.estimated |= t.estimated;
+                Some(sum)
+            });
+        self.summary.tokens = total.or(self.summary.tokens);
+        // The engine that finished the run (after any fallback).
+        self.summary.engine = engine.name();
         Ok(())
     }
 
-    /// One role's files: produced by the engine, then delivered one by one.
+    /// Tokens a role used, for model engines.
+    fn tokens_of(&self, engine: &Engine, ctx: &RoleCtx<'_>) -> Option<Tokens> {
+        match engine {
+            Engine::Offline => None,
+            Engine::Models(_) => Some(Tokens::from_usage(&ctx.usage.lock().unwrap())),
+        }
+    }
+
+    /// The files the run has written so far, as the roles' context.
+    fn written_files(&self, target: &Target) -> BTreeMap<String, String> {
+        let paths: Vec<String> = self.written.lock().unwrap().clone();
+        paths
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(target.root().join(&p)).ok().map(|c| (p, c)))
+            .collect()
+    }
+
+    /// One role's files: each delivered as soon as the engine has it whole. `only` limits the
+    /// role to some of its files and `repair` carries failing test output (repair rounds).
     async fn role_files(
         &self,
         engine: &Engine,
         spec: &AppSpec,
         target: &Target,
         role: Role,
-    ) -> (Vec<String>, Result<()>) {
+        only: &[String],
+        repair: Option<&str>,
+    ) -> (Vec<String>, Option<Tokens>, Result<()>) {
         let mut written = Vec::new();
-        let result = async {
-            let done = self.delivered.load(Ordering::Relaxed);
-            self.progress(role, format!("writing {} files", spec.files_of(role).count()), self.percent(done));
-            let files = self
-                .cancellable(engine.files(spec, role))
-                .await
-                .with_context(|| format!("the {role} role failed"))?;
-            for file in &files {
+        let context = self.written_files(target);
+        // A refused file stops the role's model calls too.
+        let role_cancel = self.cancel.child_token();
+        let ctx = RoleCtx::new(role, &self.events, &role_cancel, &context);
+        let (tx, mut rx) = mpsc::unbounded_channel::<GeneratedFile>();
+        let count = if only.is_empty() { spec.files_of(role).count() } else { only.len() };
+        self.progress(
+            role,
+            format!("writing {count} files"),
+            self.percent(self.delivered.load(Ordering::Relaxed)),
+        );
+        let produce = async {
+            let tx = tx;
+            match (engine, repair) {
+                (Engine::Models(models), Some(failure)) => {
+                    models.batch(spec, role, &ctx, only, Some(failure), &tx).await
+                }
+                _ => engine.files(spec, role, &ctx, tx.clone()).await,
+            }
+            .with_context(|| format!("the {role} role failed"))
+        };
+        let consume = async {
+            while let Some(file) = rx.recv().await {
                 // A role writes only what the plan gives it.
                 if !spec.files_of(role).any(|p| p.path == file.path) {
+                    role_cancel.cancel();
                     return Err(anyhow!(
                         "the {role} role produced {:?}, which the plan does not give it",
                         file.path
                     ));
                 }
-                target.check(&file.path, &file.contents)?;
-            }
-            for file in files {
+                if let Err(e) = target.check(&file.path, &file.contents) {
+                    role_cancel.cancel();
+                    return Err(e.into());
+                }
                 if self.cancel.is_cancelled() {
                     return Err(anyhow!("cancelled"));
                 }
                 // Not cut short by a cancel: a file being delivered is finished, so none is
                 // left half-written; the run stops before the next one.
-                self.sink.deliver(target, &file).await?;
+                if let Err(e) = self.sink.deliver(target, &file).await {
+                    role_cancel.cancel();
+                    return Err(e);
+                }
+                self.written.lock().unwrap().push(file.path.clone());
                 written.push(file.path.clone());
                 let done = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
                 self.progress(role, file.path, self.percent(done));
             }
             Ok(())
-        }
-        .await;
-        (written, result)
+        };
+        let (produced, consumed) = tokio::join!(produce, consume);
+        let tokens = self.tokens_of(engine, &ctx);
+        // The delivery error explains a producer stopped by it.
+        let result = consumed.and(produced);
+        (written, tokens, result)
     }
 
-    fn push_role(&mut self, role: Role, (files, result): (Vec<String>, Result<()>)) -> Result<()> {
+    fn push_role(
+        &mut self,
+        role: Role,
+        (files, tokens, result): (Vec<String>, Option<Tokens>, Result<()>),
+    ) -> Result<()> {
         let status = match &result {
             Ok(()) => StepStatus::Done,
             Err(_) if self.cancel.is_cancelled() => StepStatus::Cancelled,
@@ -418,7 +550,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         };
         self.summary.files_written += files.len();
         let message = result.as_ref().err().map(|e| format!("{e:#}"));
-        self.summary.roles.push(RoleReport { role, status, files, message });
+        self.summary.roles.push(RoleReport { role, status, files, message, tokens });
         result
     }
 
@@ -427,71 +559,141 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         5 + (55 * files_done.min(self.planned) / self.planned) as u32
     }
 
-    async fn run_tests(&mut self, spec: &AppSpec, target: &Target) -> Result<()> {
+    /// Installs and runs the app's tests; with a model engine, failures go back to the roles
+    /// that own the faulty files, at most `repairRounds` times.
+    async fn run_tests(&mut self, engine: &Engine, spec: &AppSpec, target: &Target) -> Result<()> {
         let started = Instant::now();
-        let report = &mut self.summary.tests;
-        report.command = Some(spec.commands.test.clone());
+        self.summary.tests.command = Some(spec.commands.test.clone());
         if !self.req.config.run_tests {
-            report.status = TestStatus::Skipped;
-            report.message = Some(
+            self.summary.tests.status = TestStatus::Skipped;
+            self.summary.tests.message = Some(
                 "the generated tests were not run, as asked (setting `runTests: false`, or `--no-tests`)"
                     .into(),
             );
             return Ok(());
         }
-        let timeout = Duration::from_secs(self.req.config.test_timeout_secs);
-        for (step, command, percentage) in
-            [("installing", &spec.commands.install, 60), ("running the tests", &spec.commands.test, 80)]
-        {
-            self.progress(Role::Tester, format!("{step}: {command}"), percentage);
-            let events = self.events;
-            let run = sandbox::run(command, target.root(), timeout, self.cancel, |line| {
-                events.emit(Event::Stream { role: Role::Tester, text: format!("{line}\n") })
-            })
-            .await
-            .with_context(|| format!("could not start `{command}`"))?;
+        self.progress(Role::Tester, format!("installing: {}", spec.commands.install), 60);
+        let install = self.command(&spec.commands.install, target).await?;
+        self.summary.tests.duration_ms = started.elapsed().as_millis() as u64;
+        if let Some(problem) = self.command_problem(&spec.commands.install, &install) {
+            self.summary.tests.status = TestStatus::Error;
+            self.summary.tests.message = Some(format!("installing failed: {problem}"));
+            self.summary.tests.output = Some(install.output);
+            return Ok(());
+        }
+        let rounds = match engine {
+            Engine::Models(_) => self.req.config.repair_rounds,
+            Engine::Offline => 0,
+        };
+        let mut round = 0;
+        loop {
+            self.progress(Role::Tester, format!("running the tests: {}", spec.commands.test), 80);
+            let run = self.command(&spec.commands.test, target).await?;
+            self.summary.tests.duration_ms = started.elapsed().as_millis() as u64;
+            if run.outcome == Outcome::TimedOut {
+                let problem = self.command_problem(&spec.commands.test, &run);
+                let report = &mut self.summary.tests;
+                report.status = TestStatus::Error;
+                report.message = problem;
+                report.output = Some(run.output);
+                return Ok(());
+            }
+            let (passed, failed) = pytest_counts(&run.output);
             let report = &mut self.summary.tests;
-            report.duration_ms = started.elapsed().as_millis() as u64;
-            match run.outcome {
-                Outcome::Cancelled => return Err(anyhow!("cancelled")),
-                Outcome::TimedOut => {
-                    report.status = TestStatus::Error;
-                    report.message = Some(format!(
-                        "`{command}` did not finish within {} s (setting `autocrea.testTimeoutSecs`)",
-                        timeout.as_secs()
-                    ));
-                    report.output = Some(run.output);
-                    return Ok(());
-                }
-                _ if command == &spec.commands.install && !run.succeeded() => {
-                    report.status = TestStatus::Error;
-                    report.message =
-                        Some(format!("installing failed: `{command}` ended with {:?}", run.outcome));
-                    report.output = Some(run.output);
-                    return Ok(());
-                }
-                _ if command == &spec.commands.install => {}
-                _ => {
-                    let (passed, failed) = pytest_counts(&run.output);
-                    report.passed = passed;
-                    report.failed = failed;
-                    if run.succeeded() {
-                        report.status = TestStatus::Passed;
-                    } else {
-                        report.status = TestStatus::Failed;
-                        report.message = Some(format!("`{command}` ended with {:?}", run.outcome));
-                        report.output = Some(run.output);
+            report.passed = passed;
+            report.failed = failed;
+            if run.succeeded() {
+                report.status = TestStatus::Passed;
+                report.message = None;
+                report.output = None;
+                self.progress(Role::Tester, format!("{} tests passed", passed.unwrap_or(0)), 95);
+                return Ok(());
+            }
+            report.status = TestStatus::Failed;
+            report.message = Some(format!("`{}` ended with {:?}", spec.commands.test, run.outcome));
+            report.output = Some(run.output.clone());
+            if round >= rounds {
+                self.progress(Role::Tester, format!("{} tests failed", failed.unwrap_or(0)), 95);
+                return Ok(());
+            }
+            round += 1;
+            self.summary.tests.repair_rounds = round;
+            self.repair(engine, spec, target, &run.output, round, rounds).await?;
+        }
+    }
+
+    /// One repair round: the tester names the faulty files, their roles rewrite them.
+    async fn repair(
+        &mut self,
+        engine: &Engine,
+        spec: &AppSpec,
+        target: &Target,
+        failure: &str,
+        round: u32,
+        rounds: u32,
+    ) -> Result<()> {
+        let Engine::Models(models) = engine else { return Ok(()) };
+        self.progress(Role::Tester, format!("repair round {round}/{rounds}: finding the faulty files"), 85);
+        let context = self.written_files(target);
+        let ctx = RoleCtx::new(Role::Tester, &self.events, self.cancel, &context);
+        let faults = self.cancellable(models.diagnose(spec, &ctx, failure)).await?;
+        self.add_tokens(Role::Tester, self.tokens_of(engine, &ctx));
+        let mut by_role: BTreeMap<Role, Vec<String>> = BTreeMap::new();
+        for (role, path) in faults {
+            by_role.entry(role).or_default().push(path);
+        }
+        for (role, paths) in by_role {
+            self.progress(role, format!("repair round {round}/{rounds}: rewriting {}", paths.join(", ")), 85);
+            let (files, tokens, result) =
+                self.role_files(engine, spec, target, role, &paths, Some(failure)).await;
+            self.add_tokens(role, tokens);
+            if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == role) {
+                for f in files {
+                    if !report.files.contains(&f) {
+                        report.files.push(f);
                     }
                 }
             }
+            result?;
         }
-        let report = &self.summary.tests;
-        let line = match report.status {
-            TestStatus::Passed => format!("{} tests passed", report.passed.unwrap_or(0)),
-            _ => format!("{} tests failed", report.failed.unwrap_or(0)),
-        };
-        self.progress(Role::Tester, line, 95);
         Ok(())
+    }
+
+    fn add_tokens(&mut self, role: Role, tokens: Option<Tokens>) {
+        let (Some(t), Some(report)) = (tokens, self.summary.roles.iter_mut().find(|r| r.role == role)) else {
+            return;
+        };
+        let sum = report.tokens.get_or_insert_with(Tokens::default);
+        sum.input += t.input;
+        sum.output += t.output;
+        sum.estimated |= t.estimated;
+    }
+
+    /// Runs one of the app's commands, its output streamed.
+    async fn command(&self, command: &str, target: &Target) -> Result<sandbox::CommandRun> {
+        let timeout = Duration::from_secs(self.req.config.test_timeout_secs);
+        let events = &self.events;
+        let run = sandbox::run(command, target.root(), timeout, self.cancel, |line| {
+            events.emit(Event::Stream { role: Role::Tester, text: format!("{line}\n") })
+        })
+        .await
+        .with_context(|| format!("could not start `{command}`"))?;
+        if run.outcome == Outcome::Cancelled {
+            return Err(anyhow!("cancelled"));
+        }
+        Ok(run)
+    }
+
+    /// What went wrong with a command, if anything.
+    fn command_problem(&self, command: &str, run: &sandbox::CommandRun) -> Option<String> {
+        match &run.outcome {
+            Outcome::Exited(0) => None,
+            Outcome::TimedOut => Some(format!(
+                "`{command}` did not finish within {} s (setting `autocrea.testTimeoutSecs`)",
+                self.req.config.test_timeout_secs
+            )),
+            other => Some(format!("`{command}` ended with {other:?}")),
+        }
     }
 
     /// Awaits `fut` unless the run is cancelled first.

@@ -12,6 +12,31 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// Model settings from the environment of whoever runs the tests; every spawned `autocrea`
+/// starts without them, so a test gets the engine it asks for and nothing else.
+pub const MODEL_ENV: &[&str] = &[
+    "JOXCODER_API_URL",
+    "JOXCODER_API_KEY",
+    "JOXCODER_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_MODEL",
+    "AUTOCREA_LOCAL_BASE_URL",
+    "AUTOCREA_LOCAL_MODEL",
+];
+
+/// A command for the `autocrea` binary with a clean model environment.
+pub fn autocrea_command() -> Command {
+    let mut cmd = Command::new(autocrea_bin());
+    for var in MODEL_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -87,7 +112,7 @@ impl Lsp {
     }
 
     pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Lsp {
-        let mut child = Command::new(autocrea_bin())
+        let mut child = autocrea_command()
             .args(args)
             .envs(env.iter().copied())
             .env("AUTOCREA_LOG", "info")
@@ -400,9 +425,14 @@ pub fn planned_files(dir: &Path) -> Vec<String> {
     spec["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
 }
 
-/// Runs `autocrea generate` and returns (exit code, stdout, stderr).
+/// Runs `autocrea` and returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(autocrea_bin()).args(args).output().expect("autocrea runs");
+    cli_with_env(args, &[])
+}
+
+/// Runs `autocrea` with extra environment variables.
+pub fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = autocrea_command().args(args).envs(env.iter().copied()).output().expect("autocrea runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -8,12 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use autocrea::spec::AppSpec;
-use autocrea_e2e::{autocrea_bin, planned_files};
+use autocrea_e2e::{autocrea_command, planned_files};
 use serde_json::Value;
 
 /// Generates `idea` with the CLI (tests installed and run) and checks the summary.
 fn generate_and_test(idea: &str, dir: &Path) -> (Value, AppSpec) {
-    let out = Command::new(autocrea_bin())
+    let out = autocrea_command()
         .args(["generate", idea, "--dir", dir.to_str().unwrap(), "--json"])
         // Secrets in the user's environment must not reach the app's tests: the shop's
         // "checkout answers 503 without a key" test proves they did not.

@@ -12,7 +12,7 @@ fn empty_idea_and_unavailable_engines_fail_clearly() {
 
     let (code, _, err) = cli(&["generate", "a blog", "--dir", d, "--engine", "openai"]);
     assert_eq!(code, 1);
-    assert!(err.contains("`openai` engine is not available") && err.contains("offline"), "{err}");
+    assert!(err.contains("`openai` engine is not configured") && err.contains("OPENAI_API_KEY"), "{err}");
 
     let (code, _, err) = cli(&["generate", "a blog", "--dir", d, "--engine", "gpt"]);
     assert_eq!(code, 2);

@@ -97,10 +97,16 @@ pub fn start(
         let forward_client = client.clone();
         let forward_id = run_id.clone();
         let forwarder = tokio::spawn(async move {
+            let mut last = 0;
             while let Some(event) = rx.recv().await {
                 match event {
                     Event::Progress { role, message, percentage } => {
+                        last = percentage;
                         progress.report(format!("{role}: {message}"), percentage).await;
+                    }
+                    Event::Notice { role, message } => {
+                        progress.report(format!("{role}: {message}"), last).await;
+                        forward_client.log_message(MessageType::WARNING, format!("AUTOCREA {role}: {message}")).await;
                     }
                     Event::Stream { role, text } => {
                         forward_client

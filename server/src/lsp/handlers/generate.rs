@@ -24,11 +24,14 @@ pub async fn generate(server: &Server, arguments: Vec<Value>) -> Result<Value> {
     let session = server.snapshot();
     let mut config = session.config.clone();
     if let Some(engine) = &params.engine {
-        config.engine = EngineName::parse(engine).ok_or_else(|| {
-            Error::invalid_params(format!(
-                "unknown engine {engine:?}; use one of joxcoder, openai, anthropic, local, offline"
-            ))
-        })?;
+        config.engine = match engine.as_str() {
+            "auto" => None,
+            name => Some(EngineName::parse(name).ok_or_else(|| {
+                Error::invalid_params(format!(
+                    "unknown engine {engine:?}; use auto, or one of joxcoder, openai, anthropic, local, offline"
+                ))
+            })?),
+        };
     }
     if let Some(overwrite) = params.overwrite {
         config.overwrite = overwrite;
