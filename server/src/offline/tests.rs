@@ -250,6 +250,17 @@ fn shop_spec_snapshot() {
     expect_file!["snapshots/shop.spec.json"].assert_eq(&spec.to_json());
 }
 
+#[test]
+fn shop_router_snapshot() {
+    let spec = architect("an e-commerce shop with Stripe payments and search").unwrap();
+    let backend = render(&spec, Role::Backend).unwrap();
+    let router = backend
+        .iter()
+        .find(|f| f.path == "app/routers/products.py")
+        .unwrap();
+    expect_file!["snapshots/shop.products.py"].assert_eq(&router.contents);
+}
+
 /// A dozen varied ideas, covering every domain, every feature and the fallback.
 const IDEAS: &[&str] = &[
     "an e-commerce shop with Stripe payments",
