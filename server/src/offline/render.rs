@@ -193,9 +193,19 @@ fn check_stack(spec: &AppSpec) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Entity URLs must not take the routes of the app's own endpoints (`validate` cannot know them).
+/// Entity URLs must not take the routes of the app's own endpoints, nor relations the implicit
+/// `owner_id` column (`validate` knows neither).
 fn check_routes(spec: &AppSpec) -> anyhow::Result<()> {
     for e in &spec.entities {
+        if let Some(r) = e.relations.iter().find(|r| r.field == "owner_id") {
+            bail!(
+                "entity {}: relation field \"owner_id\" (to {}) is reserved for the signed-in \
+                 owner of a row; rename it (e.g. \"{}_id\")",
+                e.name,
+                r.target,
+                naming::snake(&r.target)
+            );
+        }
         let taken = match e.plural.as_str() {
             "health" => Some("the health check"),
             "auth" if spec.has(Feature::Auth) => Some("the auth feature"),
