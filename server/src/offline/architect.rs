@@ -930,6 +930,21 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
     }
 
     let summary = summary(&entities, &features);
+    let mut env = plan::env_vars(&entities, &features);
+    let recurring = [
+        "subscription",
+        "subscriber",
+        "recurring",
+        "monthly",
+        "membership",
+    ];
+    if toks
+        .iter()
+        .any(|t| recurring.contains(&naming::singular(t).as_str()))
+        && let Some(mode) = env.iter_mut().find(|v| v.name == "STRIPE_MODE")
+    {
+        mode.example = "subscription".into();
+    }
     let spec = AppSpec {
         version: SPEC_VERSION,
         name: slug,
@@ -939,7 +954,7 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
         stack: plan::stack(),
         endpoints: plan::endpoints(&entities, &features),
         screens: plan::screens(&entities, &features),
-        env: plan::env_vars(&entities, &features),
+        env,
         files: plan::files(&entities, &features),
         commands: plan::commands(),
         entities,

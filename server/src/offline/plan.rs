@@ -312,6 +312,13 @@ pub(crate) fn env_vars(entities: &[Entity], features: &[Feature]) -> Vec<EnvVar>
                 true,
                 false,
             ));
+            out.push(var(
+                "STRIPE_MODE",
+                "Checkout mode: payment (one-time price) or subscription (recurring price)",
+                "payment",
+                false,
+                false,
+            ));
         }
         out.push(var(
             "APP_BASE_URL",

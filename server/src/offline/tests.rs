@@ -185,6 +185,8 @@ fn payments_imply_an_order() {
             .iter()
             .any(|v| v.name == "STRIPE_PRICE_ID" && v.required)
     );
+    let mode = spec.env.iter().find(|v| v.name == "STRIPE_MODE").unwrap();
+    assert_eq!(mode.example, "subscription");
     let booking = architect("appointment bookings with payments").unwrap();
     assert!(booking.entity("Order").is_none());
 }
