@@ -359,8 +359,9 @@ struct EntityCtx {
     module: String,
     /// "Order Items".
     label: String,
-    /// "order item".
+    /// "order item", and "an order item".
     one: String,
+    a_one: String,
     requires_auth: bool,
     searchable: bool,
     fields: Vec<FieldCtx>,
@@ -791,6 +792,7 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
         module: plan::router_module(&e.plural),
         label: naming::title(&e.plural),
         one: naming::sentence(&e.name).to_lowercase(),
+        a_one: naming::with_article(&naming::sentence(&e.name).to_lowercase()),
         requires_auth: auth,
         searchable,
         fields,
