@@ -169,7 +169,7 @@ const DOMAINS: &[Domain] = &[
     },
     Domain {
         slug: "crm",
-        keywords: &["crm", "lead", "deal", "pipeline", "contact", "client"],
+        keywords: &["crm", "lead", "deal", "pipeline", "prospect"],
         entities: || {
             vec![
                 entity(
@@ -741,6 +741,12 @@ const STOP_WORDS: &[&str] = &[
 /// Subject pronouns: the word after one is a verb ("when I water them" → Watering).
 const SUBJECTS: &[&str] = &["i", "we", "you"];
 
+/// Words after a subject that are not the activity ("when I then ...", "where we all ...").
+const NOT_VERBS: &[&str] = &[
+    "then", "all", "both", "each", "still", "really", "actually", "only", "already", "and", "or",
+    "the", "a", "an", "my", "our", "your", "it", "them", "this", "that",
+];
+
 /// Auxiliary verbs that may follow a subject without naming an activity.
 const AUXILIARIES: &[&str] = &[
     "am", "are", "can", "could", "will", "would", "should", "may", "might", "must", "do", "did",
@@ -750,8 +756,10 @@ const AUXILIARIES: &[&str] = &[
 
 /// Words in a lowercase idea, after joining common compounds ("e-commerce" → "ecommerce").
 fn tokens(idea: &str) -> Vec<String> {
-    let mut text = idea.to_lowercase();
+    let mut text: String = idea.to_lowercase().chars().map(fold_accent).collect();
     for (from, to) in [
+        ("real estate", "property"),
+        ("real-estate", "property"),
         ("e-commerce", "ecommerce"),
         ("e commerce", "ecommerce"),
         ("to-do", "todo"),
@@ -771,6 +779,28 @@ fn tokens(idea: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// The ASCII letter of a common accented Latin letter ("ü" → 'u'); other characters unchanged.
+fn fold_accent(c: char) -> char {
+    const FOLDS: &[(&str, char)] = &[
+        ("àáâãäåā", 'a'),
+        ("çćč", 'c'),
+        ("èéêëēę", 'e'),
+        ("ìíîïī", 'i'),
+        ("ñń", 'n'),
+        ("òóôõöøō", 'o'),
+        ("ùúûüū", 'u'),
+        ("ýÿ", 'y'),
+        ("śš", 's'),
+        ("źżž", 'z'),
+        ("ł", 'l'),
+        ("ß", 's'),
+    ];
+    FOLDS
+        .iter()
+        .find(|(set, _)| set.contains(c))
+        .map_or(c, |(_, ascii)| *ascii)
 }
 
 /// Turns an idea into a validated spec, by rules.
@@ -900,6 +930,21 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
     }
 
     let summary = summary(&entities, &features);
+    let mut env = plan::env_vars(&entities, &features);
+    let recurring = [
+        "subscription",
+        "subscriber",
+        "recurring",
+        "monthly",
+        "membership",
+    ];
+    if toks
+        .iter()
+        .any(|t| recurring.contains(&naming::singular(t).as_str()))
+        && let Some(mode) = env.iter_mut().find(|v| v.name == "STRIPE_MODE")
+    {
+        mode.example = "subscription".into();
+    }
     let spec = AppSpec {
         version: SPEC_VERSION,
         name: slug,
@@ -909,7 +954,7 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
         stack: plan::stack(),
         endpoints: plan::endpoints(&entities, &features),
         screens: plan::screens(&entities, &features),
-        env: plan::env_vars(&entities, &features),
+        env,
         files: plan::files(&entities, &features),
         commands: plan::commands(),
         entities,
@@ -941,8 +986,8 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
         if after_subject {
             if activity.is_none()
                 && !AUXILIARIES.contains(&t.as_str())
-                && !STOP_WORDS.contains(&t.as_str())
-                && t.len() >= 3
+                && !NOT_VERBS.contains(&t.as_str())
+                && t.len() >= 2
                 && t.chars().all(|c| c.is_ascii_lowercase())
             {
                 activity = Some(naming::gerund(t));
@@ -957,7 +1002,15 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
             continue;
         }
         let s = naming::singular(t);
-        if STOP_WORDS.contains(&s.as_str()) || FEATURE_WORDS.iter().any(|(k, _)| *k == s) {
+        // "ordering", "tracking": a verb of the stop list, unless the word is a common noun.
+        let verb_ing = t
+            .strip_suffix("ing")
+            .is_some_and(|stem| STOP_WORDS.contains(&stem))
+            && !["listing", "building", "setting", "posting", "recording"].contains(&t.as_str());
+        if verb_ing
+            || STOP_WORDS.contains(&s.as_str())
+            || FEATURE_WORDS.iter().any(|(k, _)| *k == s)
+        {
             continue;
         }
         if !nouns.contains(&s) {
@@ -977,15 +1030,18 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
         }
         out.push(e);
     }
-    if let Some(act) = activity
-        && let Some(first) = out.first().map(|e| e.name.clone())
-    {
+    if let Some(act) = activity {
         let name = naming::pascal(&act);
         if !out.iter().any(|e| e.name == name) {
+            let relations = out
+                .first()
+                .map(|e| rel(&e.name, true))
+                .into_iter()
+                .collect();
             out.push(entity(
                 &name,
                 vec![f("done_on", DATE, true), f("notes", TEXT, false)],
-                vec![rel(&first, true)],
+                relations,
             ));
         }
     }

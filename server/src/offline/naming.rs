@@ -176,6 +176,15 @@ pub(crate) fn capitalize(w: &str) -> String {
     }
 }
 
+/// "a order item" → "an order item": the indefinite article, by the first letter.
+pub(crate) fn with_article(noun: &str) -> String {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        format!("an {noun}")
+    } else {
+        format!("a {noun}")
+    }
+}
+
 /// "water" → "watering", "bake" → "baking", "run" → "running".
 pub(crate) fn gerund(verb: &str) -> String {
     let v = verb.to_ascii_lowercase();

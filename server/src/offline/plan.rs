@@ -146,7 +146,7 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
         let base = format!("/api/{}", e.plural);
         let item = format!("{base}/{{id}}");
         let human = naming::sentence(&e.plural).to_lowercase();
-        let one = naming::sentence(&e.name).to_lowercase();
+        let one = naming::with_article(&naming::sentence(&e.name).to_lowercase());
         let auth = e.requires_auth && has(Feature::Auth);
         let name = Some(e.name.as_str());
         let list = if has(Feature::Search) && e.fields.iter().any(|f| is_text(f.kind)) {
@@ -158,28 +158,28 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
         out.push(ep(
             HttpMethod::Post,
             base,
-            format!("Create a {one}"),
+            format!("Create {one}"),
             name,
             auth,
         ));
         out.push(ep(
             HttpMethod::Get,
             item.clone(),
-            format!("Get a {one}"),
+            format!("Get {one}"),
             name,
             false,
         ));
         out.push(ep(
             HttpMethod::Put,
             item.clone(),
-            format!("Replace a {one}"),
+            format!("Replace {one}"),
             name,
             auth,
         ));
         out.push(ep(
             HttpMethod::Delete,
             item,
-            format!("Delete a {one}"),
+            format!("Delete {one}"),
             name,
             auth,
         ));
@@ -310,6 +310,13 @@ pub(crate) fn env_vars(entities: &[Entity], features: &[Feature]) -> Vec<EnvVar>
                 "The Stripe Price that checkout sells (price_...)",
                 "",
                 true,
+                false,
+            ));
+            out.push(var(
+                "STRIPE_MODE",
+                "Checkout mode: payment (one-time price) or subscription (recurring price)",
+                "payment",
+                false,
                 false,
             ));
         }

@@ -193,9 +193,19 @@ fn check_stack(spec: &AppSpec) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Entity URLs must not take the routes of the app's own endpoints (`validate` cannot know them).
+/// Entity URLs must not take the routes of the app's own endpoints, nor relations the implicit
+/// `owner_id` column (`validate` knows neither).
 fn check_routes(spec: &AppSpec) -> anyhow::Result<()> {
     for e in &spec.entities {
+        if let Some(r) = e.relations.iter().find(|r| r.field == "owner_id") {
+            bail!(
+                "entity {}: relation field \"owner_id\" (to {}) is reserved for the signed-in \
+                 owner of a row; rename it (e.g. \"{}_id\")",
+                e.name,
+                r.target,
+                naming::snake(&r.target)
+            );
+        }
         let taken = match e.plural.as_str() {
             "health" => Some("the health check"),
             "auth" if spec.has(Feature::Auth) => Some("the auth feature"),
@@ -293,6 +303,8 @@ struct AppCtx {
     payments: bool,
     search: bool,
     uploads: bool,
+    /// Some field is a date or a date-time.
+    uses_dates: bool,
     entities: Vec<EntityCtx>,
     endpoints: Vec<EndpointCtx>,
     env: Vec<EnvCtx>,
@@ -347,16 +359,18 @@ struct EntityCtx {
     module: String,
     /// "Order Items".
     label: String,
-    /// "order item".
+    /// "order item", and "an order item".
     one: String,
+    a_one: String,
     requires_auth: bool,
     searchable: bool,
     fields: Vec<FieldCtx>,
     relations: Vec<RelationCtx>,
     /// Writable columns, in insert order (fields, then relation fields).
     columns: Vec<String>,
-    bool_columns: Vec<String>,
-    unique_columns: Vec<String>,
+    /// `columns` and the boolean columns as Python tuples.
+    columns_py: String,
+    bool_columns_py: String,
     ddl: Vec<String>,
     sql_get: String,
     sql_list: String,
@@ -502,6 +516,11 @@ fn app_context(spec: &AppSpec) -> AppCtx {
         payments: has(Feature::Payments),
         search: has(Feature::Search),
         uploads: has(Feature::Uploads),
+        uses_dates: spec
+            .entities
+            .iter()
+            .flat_map(|e| &e.fields)
+            .any(|f| matches!(f.kind, FieldType::Date | FieldType::Datetime)),
         entities,
         endpoints,
         env,
@@ -753,7 +772,7 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
         .filter(|f| plan::is_text(f.kind))
         .map(|f| f.name.as_str())
         .collect();
-    let searchable = !text_columns.is_empty();
+    let searchable = !text_columns.is_empty() && spec.has(Feature::Search);
     let sql_search = if searchable {
         format!(
             "SELECT {select} FROM {table} WHERE {} ORDER BY \"id\" LIMIT :limit OFFSET :offset",
@@ -773,22 +792,18 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
         module: plan::router_module(&e.plural),
         label: naming::title(&e.plural),
         one: naming::sentence(&e.name).to_lowercase(),
+        a_one: naming::with_article(&naming::sentence(&e.name).to_lowercase()),
         requires_auth: auth,
         searchable,
         fields,
         relations,
-        bool_columns: e
-            .fields
-            .iter()
-            .filter(|f| f.kind == FieldType::Boolean)
-            .map(|f| f.name.clone())
-            .collect(),
-        unique_columns: e
-            .fields
-            .iter()
-            .filter(|f| f.unique)
-            .map(|f| f.name.clone())
-            .collect(),
+        columns_py: py_tuple(columns.iter()),
+        bool_columns_py: py_tuple(
+            e.fields
+                .iter()
+                .filter(|f| f.kind == FieldType::Boolean)
+                .map(|f| &f.name),
+        ),
         ddl,
         sql_get: format!("SELECT {select} FROM {table} WHERE \"id\" = ?"),
         sql_list: format!("SELECT {select} FROM {table} ORDER BY \"id\" LIMIT ? OFFSET ?"),
@@ -1002,6 +1017,16 @@ pub(crate) fn py_lit(v: &Value, indent: usize) -> String {
                 .map(|(k, v)| format!("{pad}{}: {},\n", py_str(k), py_lit(v, indent + 1)))
                 .collect::<String>()
         ),
+    }
+}
+
+/// A Python tuple of strings: `()`, `("a",)`, `("a", "b")`.
+fn py_tuple<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let items: Vec<String> = items.map(|s| py_str(s)).collect();
+    match items.len() {
+        0 => "()".into(),
+        1 => format!("({},)", items[0]),
+        _ => format!("({})", items.join(", ")),
     }
 }
 

@@ -185,6 +185,8 @@ fn payments_imply_an_order() {
             .iter()
             .any(|v| v.name == "STRIPE_PRICE_ID" && v.required)
     );
+    let mode = spec.env.iter().find(|v| v.name == "STRIPE_MODE").unwrap();
+    assert_eq!(mode.example, "subscription");
     let booking = architect("appointment bookings with payments").unwrap();
     assert!(booking.entity("Order").is_none());
 }
@@ -202,6 +204,17 @@ fn generic_fallback_uses_the_nouns() {
     let spec = architect("Vinyl albums, turntables & cassettes!").unwrap();
     assert_eq!(names(&spec), ["Vinyl", "Album", "Turntable", "Cassette"]);
     assert_eq!(spec.name, "vinyl-app");
+
+    // A verb after "I" with no noun to attach to is a log of its own.
+    let spec = architect("log how often I meditate").unwrap();
+    assert_eq!(names(&spec), ["Meditating"]);
+    assert!(spec.entities[0].relations.is_empty());
+
+    // Accented letters fold to ASCII; compounds stay whole; verbs in -ing are not nouns.
+    let spec = architect("a café menu with crêpes").unwrap();
+    assert_eq!(names(&spec), ["Cafe", "Menu", "Crepe"]);
+    let spec = architect("a real estate listing site, no online ordering").unwrap();
+    assert_eq!(names(&spec), ["Property", "Listing"]);
 
     let spec = architect("a website with login").unwrap();
     assert_eq!(names(&spec), ["Item"]);
@@ -248,6 +261,17 @@ fn meaningless_ideas_are_refused() {
 fn shop_spec_snapshot() {
     let spec = architect("an e-commerce shop with Stripe payments").unwrap();
     expect_file!["snapshots/shop.spec.json"].assert_eq(&spec.to_json());
+}
+
+#[test]
+fn shop_router_snapshot() {
+    let spec = architect("an e-commerce shop with Stripe payments and search").unwrap();
+    let backend = render(&spec, Role::Backend).unwrap();
+    let router = backend
+        .iter()
+        .find(|f| f.path == "app/routers/products.py")
+        .unwrap();
+    expect_file!["snapshots/shop.products.py"].assert_eq(&router.contents);
 }
 
 /// A dozen varied ideas, covering every domain, every feature and the fallback.
@@ -303,6 +327,26 @@ fn every_idea_renders_a_complete_app() {
         }
         compile_python(&dir);
         check_js(&dir.join("static/app.js"));
+
+        // Every endpoint is exercised by some test.
+        let tests: String = render(&spec, Role::Tester)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.contents)
+            .collect();
+        for ep in &spec.endpoints {
+            let base = ep.path.split("/{").next().unwrap();
+            assert!(
+                tests.contains(&format!("\"{base}")),
+                "{idea:?}: no test calls {}",
+                ep.path
+            );
+            let method = format!("{:?}", ep.method).to_lowercase();
+            assert!(
+                tests.contains(&format!("client.{method}(")),
+                "{idea:?}: no {method} call"
+            );
+        }
     }
 }
 
@@ -398,6 +442,16 @@ fn render_refuses_what_it_cannot_build() {
     let clash = replan(&clash);
     assert!(render(&clash, Role::Backend).is_ok());
 
+    let mut owner = architect("a blog with comments").unwrap();
+    owner.entities[1].relations[0].field = "owner_id".into();
+    let err = render(&replan(&owner), Role::Backend)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(r#"relation field "owner_id" (to Post) is reserved"#),
+        "{err}"
+    );
+
     let mut invalid = shop.clone();
     invalid.entities[0].fields.clear();
     let err = format!("{:#}", render(&invalid, Role::Backend).unwrap_err());
@@ -456,4 +510,95 @@ fn check_js(path: &Path) {
         path.display(),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Words that steer the rules: domains, features, verbs, stop words, reserved names.
+    const VOCABULARY: &[&str] = &[
+        "shop",
+        "blog",
+        "tasks",
+        "crm",
+        "booking",
+        "inventory",
+        "notes",
+        "forum",
+        "events",
+        "recipes",
+        "library",
+        "workout",
+        "expenses",
+        "login",
+        "stripe",
+        "search",
+        "upload",
+        "photos",
+        "I",
+        "we",
+        "water",
+        "run",
+        "track",
+        "my",
+        "the",
+        "and",
+        "with",
+        "to",
+        "store",
+        "users",
+        "sessions",
+        "uploads",
+        "class",
+        "from",
+        "import",
+        "data",
+        "people",
+        "boxes",
+        "plants",
+        "a",
+        "app",
+        "when",
+        "them",
+        "pass",
+        "select",
+        "order",
+        "health",
+        "auth",
+    ];
+
+    fn idea_from_words() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(VOCABULARY), 0..12).prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Any text: a clear error or a valid spec that renders.
+        #[test]
+        fn any_text_gives_an_error_or_a_renderable_spec(idea in "\\PC{0,60}") {
+            check_idea(&idea);
+        }
+
+        #[test]
+        fn any_mix_of_known_words_gives_a_renderable_spec(idea in idea_from_words()) {
+            check_idea(&idea);
+        }
+    }
+
+    fn check_idea(idea: &str) {
+        match architect(idea) {
+            Ok(spec) => {
+                spec.validate().unwrap();
+                assert!(!spec.entities.is_empty());
+                for role in [Role::Backend, Role::Frontend, Role::Devops, Role::Tester] {
+                    let files = render(&spec, role).unwrap();
+                    assert_eq!(files.len(), spec.files_of(role).count());
+                }
+            }
+            Err(e) => assert!(e.to_string().contains("e.g."), "{idea:?}: {e}"),
+        }
+    }
 }
