@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod idea;
 pub mod lsp;
+pub mod model;
 pub mod offline;
 pub mod pipeline;
 pub mod prompts;
