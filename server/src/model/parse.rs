@@ -305,6 +305,25 @@ struct FencedBlock {
     body: String,
     depth: usize,
     first_seen: bool,
+    /// Markdown only: a bare fence at depth 0 was seen; it closed the block or opened an inner one.
+    speculation: Option<Speculation>,
+}
+
+/// Where a markdown block ends if the bare fence at `body_len` was its closing fence.
+#[derive(Debug)]
+struct Speculation {
+    body_len: usize,
+    /// The lines after that fence, to be read again outside the block if it was.
+    since: Vec<String>,
+}
+
+impl FencedBlock {
+    fn is_markdown(&self) -> bool {
+        let lang = self.lang.as_deref().unwrap_or("").to_ascii_lowercase();
+        let path = self.path.as_deref().unwrap_or("").to_ascii_lowercase();
+        matches!(lang.as_str(), "md" | "markdown")
+            || [".md", ".markdown", ".mdx"].iter().any(|ext| path.ends_with(ext))
+    }
 }
 
 #[derive(Debug)]
@@ -333,6 +352,8 @@ struct Scanner {
     partial: String,
     /// Inside a wrapper block already: do not look for files in path-less blocks.
     nested: bool,
+    /// Lines to read again after a markdown block turned out to have ended earlier.
+    replay: Vec<String>,
 }
 
 impl Scanner {
@@ -357,6 +378,12 @@ impl Scanner {
             let line = std::mem::take(&mut self.partial);
             self.line(&line, out);
         }
+        while let State::Fenced(b) = &mut self.state
+            && b.speculation.is_some()
+        {
+            let State::Fenced(b) = std::mem::take(&mut self.state) else { unreachable!() };
+            self.state = self.settle(b, None, out);
+        }
         match self.state {
             State::Outside(Some(Pending { path, strong: true })) => Some(Some(path)),
             State::Outside(_) => None,
@@ -374,6 +401,9 @@ impl Scanner {
             State::Fenced(block) => self.fenced(block, line, out),
             State::Tagged(block) => tagged(block, line, out),
         };
+        for line in std::mem::take(&mut self.replay) {
+            self.line(&line, out);
+        }
     }
 
     fn outside(&self, pending: Option<Pending>, line: &str, out: &mut Vec<Block>) -> State {
@@ -387,6 +417,7 @@ impl Scanner {
                 body: String::new(),
                 depth: 0,
                 first_seen: false,
+                speculation: None,
             });
         }
         if let Some(tag) = file_tag_open(line) {
@@ -409,16 +440,39 @@ impl Scanner {
         if line.trim().is_empty() { State::Outside(pending) } else { State::Outside(None) }
     }
 
-    fn fenced(&self, mut b: FencedBlock, line: &str, out: &mut Vec<Block>) -> State {
+    fn fenced(&mut self, mut b: FencedBlock, line: &str, out: &mut Vec<Block>) -> State {
+        let opener = fence_open(line);
+        if let Some(speculation) = &mut b.speculation {
+            // The bare fence closed the block if what follows starts another file; it opened an
+            // inner block if another bare fence comes first.
+            let next_file = header_path(line).is_some_and(|p| p.strong)
+                || file_tag_open(line).is_some()
+                || opener.is_some_and(|(_, info)| !info.is_empty());
+            if next_file {
+                return self.settle(b, Some(line), out);
+            }
+            if opener.is_some_and(|(f, info)| info.is_empty() && closes(f, b.fence)) {
+                b.speculation = None;
+            } else {
+                speculation.since.push(line.to_string());
+            }
+            b.body.push_str(deindent(line, b.fence.indent));
+            b.body.push('\n');
+            return State::Fenced(b);
+        }
         let mut fence_line = false;
-        if let Some((f, info)) = fence_open(line)
-            && f.ch == b.fence.ch
-            && f.len >= b.fence.len
-            && f.indent <= b.fence.indent + 3
+        if let Some((f, info)) = opener
+            && closes(f, b.fence)
         {
             fence_line = true;
             if info.is_empty() {
                 if b.depth == 0 {
+                    if b.is_markdown() {
+                        b.speculation = Some(Speculation { body_len: b.body.len(), since: Vec::new() });
+                        b.body.push_str(deindent(line, b.fence.indent));
+                        b.body.push('\n');
+                        return State::Fenced(b);
+                    }
                     self.close_fenced(b, out);
                     return State::Outside(None);
                 }
@@ -441,6 +495,16 @@ impl Scanner {
         b.body.push_str(content);
         b.body.push('\n');
         State::Fenced(b)
+    }
+
+    /// Ends a markdown block at its speculative closing fence and reads the lines after it again.
+    fn settle(&mut self, mut b: FencedBlock, next: Option<&str>, out: &mut Vec<Block>) -> State {
+        let Some(speculation) = b.speculation.take() else { return State::Fenced(b) };
+        b.body.truncate(speculation.body_len);
+        self.close_fenced(b, out);
+        self.replay = speculation.since;
+        self.replay.extend(next.map(str::to_string));
+        State::Outside(None)
     }
 
     fn close_fenced(&self, b: FencedBlock, out: &mut Vec<Block>) {
@@ -490,7 +554,7 @@ fn unwrap_fence(lines: &[String]) -> Option<(Option<String>, String)> {
     let mut depth = 0usize;
     for (i, line) in lines.iter().enumerate().take(last + 1).skip(first + 1) {
         let Some((f, inner_info)) = fence_open(line) else { continue };
-        if f.ch != fence.ch || f.len < fence.len || f.indent > fence.indent + 3 {
+        if !closes(f, fence) {
             continue;
         }
         if !inner_info.is_empty() {
@@ -531,6 +595,11 @@ fn finish_contents(body: &str) -> String {
 fn deindent(line: &str, indent: usize) -> &str {
     let spaces = line.bytes().take(indent).take_while(|&b| b == b' ').count();
     &line[spaces..]
+}
+
+/// Whether fence line `f` is of the same kind as the block's `fence` (closes it when bare).
+fn closes(f: Fence, fence: Fence) -> bool {
+    f.ch == fence.ch && f.len >= fence.len && f.indent <= fence.indent + 3
 }
 
 /// A fence line: optional spaces, 3+ backticks or tildes, an info string (no backtick in it for a
@@ -777,4 +846,975 @@ fn tag_attr(attrs: &str, names: &[&str]) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+
+    fn render(result: Result<Vec<ParsedFile>, ParseError>) -> String {
+        match result {
+            Ok(files) => files
+                .iter()
+                .map(|f| match f.contents.as_str() {
+                    "" => format!("=== {} (empty)\n", f.path),
+                    contents => format!("=== {}\n{contents}", f.path),
+                })
+                .collect(),
+            Err(e) => format!("{e:?}\n{e}\n"),
+        }
+    }
+
+    /// Parses `reply` whole and streamed one char at a time; both must agree with `expect`.
+    fn check(reply: &str, expect: Expect) {
+        let whole = render(parse_files(reply));
+        let mut parser = StreamParser::new();
+        let mut streamed = Vec::new();
+        let mut buf = [0u8; 4];
+        for c in reply.chars() {
+            streamed.extend(parser.push(c.encode_utf8(&mut buf)));
+        }
+        let streamed =
+            parser.finish().map(|rest| dedup_last_wins(streamed.into_iter().chain(rest).collect()));
+        assert_eq!(render(streamed), whole, "streamed parse differs");
+        expect.assert_eq(&whole);
+    }
+
+    fn check_json(reply: &str, expect: Expect) {
+        let actual = match parse_json_block(reply) {
+            Ok(json) => format!("ok: {json}\n"),
+            Err(e) => format!("{e:?}\n{e}\n"),
+        };
+        expect.assert_eq(&actual);
+    }
+
+    /// The test's reply text: the common indentation and the first line break removed.
+    fn reply(text: &str) -> String {
+        let text = text.strip_prefix('\n').unwrap_or(text);
+        let indent = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .min()
+            .unwrap_or(0);
+        text.split_inclusive('\n').map(|l| l.get(indent..).unwrap_or(l.trim_start_matches(' '))).collect()
+    }
+
+    #[test]
+    fn canonical() {
+        check(
+            &reply(
+                r#"
+                FILE: app/main.py
+                ```python
+                from fastapi import FastAPI
+
+                app = FastAPI()
+                ```
+
+                FILE: requirements.txt
+                ```
+                fastapi==0.115.0
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                from fastapi import FastAPI
+
+                app = FastAPI()
+                === requirements.txt
+                fastapi==0.115.0
+            "#]],
+        );
+    }
+
+    #[test]
+    fn canonical_with_prose_between_and_around() {
+        check(
+            &reply(
+                r#"
+                Here is the backend.
+
+                FILE: app/__init__.py
+                ```python
+                ```
+                Next, the database module:
+                FILE: app/db.py
+                ```python
+                import sqlite3
+
+
+                ```
+                That's all: run `uvicorn app.main:app`.
+                "#,
+            ),
+            expect![[r#"
+                === app/__init__.py (empty)
+                === app/db.py
+                import sqlite3
+            "#]],
+        );
+    }
+
+    #[test]
+    fn heading_variants() {
+        check(
+            &reply(
+                r#"
+                ### app/main.py
+                ```python
+                a = 1
+                ```
+                ## `app/db.py`
+                ```python
+                b = 2
+                ```
+                **static/app.js**
+                ```js
+                c = 3;
+                ```
+                `static/style.css`:
+                ```css
+                body {}
+                ```
+                ### File: `tests/test_api.py` (API tests)
+                ```python
+                d = 4
+                ```
+                **File:** `Dockerfile`
+                ```dockerfile
+                FROM python:3.12-slim
+                ```
+                1. **`.env.example`**
+                ```
+                PORT=8000
+                ```
+                compose.yaml
+                ```yaml
+                services: {}
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                a = 1
+                === app/db.py
+                b = 2
+                === static/app.js
+                c = 3;
+                === static/style.css
+                body {}
+                === tests/test_api.py
+                d = 4
+                === Dockerfile
+                FROM python:3.12-slim
+                === .env.example
+                PORT=8000
+                === compose.yaml
+                services: {}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn file_label_variants() {
+        check(
+            &reply(
+                r#"
+                File: app/main.py
+                ```python
+                a = 1
+                ```
+                FILE: `app/db.py`
+                ```python
+                b = 2
+                ```
+                file: ./app/auth.py
+
+                ```python
+                c = 3
+                ```
+                Filename: "Makefile"
+                ```make
+                all:
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                a = 1
+                === app/db.py
+                b = 2
+                === app/auth.py
+                c = 3
+                === Makefile
+                all:
+            "#]],
+        );
+    }
+
+    #[test]
+    fn path_comment_on_first_line() {
+        check(
+            &reply(
+                r#"
+                ```python
+                # app/main.py
+                import os
+                ```
+                ```js
+                // static/app.js
+                let x = 1;
+                ```
+                ```html
+                <!-- static/index.html -->
+                <!doctype html>
+                ```
+                ```css
+                /* static/style.css */
+                body {}
+                ```
+                ```sql
+                -- db/schema.sql
+                CREATE TABLE t (id INTEGER);
+                ```
+                ```python
+                # File: app/db.py
+                x = 2
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                import os
+                === static/app.js
+                let x = 1;
+                === static/index.html
+                <!doctype html>
+                === static/style.css
+                body {}
+                === db/schema.sql
+                CREATE TABLE t (id INTEGER);
+                === app/db.py
+                x = 2
+            "#]],
+        );
+    }
+
+    #[test]
+    fn comment_that_is_not_a_path_leaves_the_block_pathless() {
+        check(
+            &reply(
+                r#"
+                ```python
+                #!/usr/bin/env python3
+                print("hi")
+                ```
+                ```python
+                # -*- coding: utf-8 -*-
+                ```
+                ```js
+                // see https://example.com/app.js
+                ```
+                "#,
+            ),
+            expect![[r#"
+                NoFiles { detail: "3 code blocks but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins \"```python\\n#!/usr/bin/env python3\\nprint(\\\"hi\\\")\\n```\\n```python\\n# -*- coding: utf-8 -*-\\n```\\n```js\\n// see …\"" }
+                no file in the reply: 3 code blocks but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins "```python\n#!/usr/bin/env python3\nprint(\"hi\")\n```\n```python\n# -*- coding: utf-8 -*-\n```\n```js\n// see …"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn heading_wins_over_comment_which_stays() {
+        check(
+            &reply(
+                r#"
+                FILE: app/main.py
+                ```python
+                # app/other.py
+                x = 1
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                # app/other.py
+                x = 1
+            "#]],
+        );
+    }
+
+    #[test]
+    fn path_in_info_string() {
+        check(
+            &reply(
+                r#"
+                ```python app/main.py
+                a = 1
+                ```
+                ```app/db.py
+                b = 2
+                ```
+                ```js:static/app.js
+                c = 3;
+                ```
+                ```python title="app/auth.py"
+                d = 4
+                ```
+                ```python
+                not a file
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                a = 1
+                === app/db.py
+                b = 2
+                === static/app.js
+                c = 3;
+                === app/auth.py
+                d = 4
+            "#]],
+        );
+    }
+
+    #[test]
+    fn heading_wins_over_info_string() {
+        check(
+            &reply(
+                r#"
+                ### app/main.py
+                ```python app/elsewhere.py
+                a = 1
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                a = 1
+            "#]],
+        );
+    }
+
+    #[test]
+    fn file_tags() {
+        check(
+            &reply(
+                r#"
+                <file path="app/main.py">
+                import os
+                </file>
+                <file path='static/app.js'>
+                ```js
+                let x = 1;
+                ```
+                </file>
+                <file path="README.md">
+                ```sh
+                make
+                ```
+                More text after the block, so the fence is part of the file.
+                </file>
+                <file path=app/empty.py></file>
+                <file path="one.txt">one line</file>
+                <file path="tail.txt">
+                last line</file>
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                import os
+                === static/app.js
+                let x = 1;
+                === README.md
+                ```sh
+                make
+                ```
+                More text after the block, so the fence is part of the file.
+                === app/empty.py (empty)
+                === one.txt
+                one line
+                === tail.txt
+                last line
+            "#]],
+        );
+    }
+
+    #[test]
+    fn nested_fences_longer_outer() {
+        check(
+            &reply(
+                r#"
+                FILE: README.md
+                ````markdown
+                # App
+
+                ```sh
+                make run
+                ```
+                ````
+                "#,
+            ),
+            expect![[r#"
+                === README.md
+                # App
+
+                ```sh
+                make run
+                ```
+            "#]],
+        );
+    }
+
+    #[test]
+    fn nested_fences_same_length_with_labelled_inner_blocks() {
+        check(
+            &reply(
+                r#"
+                FILE: README.md
+                ```markdown
+                # App
+
+                ```sh
+                make install
+                ```
+
+                Then:
+
+                ```bash
+                make run
+                ```
+                ```
+                FILE: Makefile
+                ```make
+                run:
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === README.md
+                # App
+
+                ```sh
+                make install
+                ```
+
+                Then:
+
+                ```bash
+                make run
+                ```
+                === Makefile
+                run:
+            "#]],
+        );
+    }
+
+    #[test]
+    fn markdown_with_bare_inner_fences() {
+        // In a markdown file, a bare fence at depth 0 may close the file or open an inner block;
+        // it closed the file when a `FILE:` label, a `<file>` tag or a labelled fence follows
+        // before the next bare fence, or when the reply ends.
+        check(
+            &reply(
+                r#"
+                FILE: README.md
+                ```markdown
+                # App
+                ```
+                make run
+                ```
+                Configure `.env` first.
+                ```
+                Next, the Makefile:
+                FILE: Makefile
+                ```make
+                run:
+                ```
+                FILE: docs/usage.md
+                ```
+                plain block, closed by the end of the reply
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === README.md
+                # App
+                ```
+                make run
+                ```
+                Configure `.env` first.
+                === Makefile
+                run:
+                === docs/usage.md
+                plain block, closed by the end of the reply
+            "#]],
+        );
+    }
+
+    #[test]
+    fn markdown_with_unbalanced_bare_fences_is_truncated() {
+        check(
+            "FILE: README.md\n```md\n# App\n```\nmake run\n```\n",
+            expect![[r#"
+            Truncated { path: Some("README.md") }
+            the reply was cut off: the block of `README.md` was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+        "#]],
+        );
+    }
+
+    #[test]
+    fn tildes() {
+        check(
+            &reply(
+                r#"
+                FILE: app/main.py
+                ~~~python
+                s = """
+                ```
+                """
+                ~~~
+                FILE: a.txt
+                ~~~~
+                ~~~
+                ~~~~
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                s = """
+                ```
+                """
+                === a.txt
+                ~~~
+            "#]],
+        );
+    }
+
+    #[test]
+    fn crlf() {
+        check(
+            &reply(
+                r#"
+                FILE: app/main.py
+                ```python
+                a = 1
+                b = 2
+                ```
+                "#,
+            )
+            .replace('\n', "\r\n"),
+            expect![[r#"
+                === app/main.py
+                a = 1
+                b = 2
+            "#]],
+        );
+    }
+
+    #[test]
+    fn indented_fences_in_a_list() {
+        check(
+            &reply(
+                r#"
+                1. FILE: app/main.py
+                   ```python
+                   def f():
+                       return 1
+                   ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                def f():
+                    return 1
+            "#]],
+        );
+    }
+
+    #[test]
+    fn wrapper_block_holding_file_blocks() {
+        check(
+            &reply(
+                r#"
+                ````
+                FILE: app/main.py
+                ```python
+                a = 1
+                ```
+                FILE: app/db.py
+                ```python
+                b = 2
+                ```
+                ````
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                a = 1
+                === app/db.py
+                b = 2
+            "#]],
+        );
+    }
+
+    #[test]
+    fn block_without_path_is_skipped() {
+        check(
+            &reply(
+                r#"
+                Install with:
+                ```sh
+                pip install -r requirements.txt
+                ```
+                FILE: requirements.txt
+                ```
+                fastapi==0.115.0
+                ```
+                Add this to `app/main.py`:
+                ```python
+                app.include_router(router)
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === requirements.txt
+                fastapi==0.115.0
+            "#]],
+        );
+    }
+
+    #[test]
+    fn duplicate_path_last_wins_at_first_place() {
+        check(
+            &reply(
+                r#"
+                FILE: a.py
+                ```python
+                first = 1
+                ```
+                FILE: b.py
+                ```python
+                b = 1
+                ```
+                FILE: a.py
+                ```python
+                second = 2
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === a.py
+                second = 2
+                === b.py
+                b = 1
+            "#]],
+        );
+        let mut parser = StreamParser::new();
+        let pushed = parser.push("FILE: a.py\n```\n1\n```\nFILE: a.py\n```\n2\n```\n");
+        assert_eq!(pushed.len(), 2, "the stream emits both, in order");
+        assert_eq!(pushed[1].contents, "2\n");
+        assert_eq!(parser.files_so_far(), 2);
+    }
+
+    #[test]
+    fn paths_as_written() {
+        check(
+            &reply(
+                r#"
+                FILE: ../../etc/passwd
+                ```
+                x
+                ```
+                FILE: /abs/path.txt
+                ```
+                y
+                ```
+                FILE: app\win.py
+                ```
+                z
+                ```
+                FILE: .git/config
+                ```
+                w
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === ../../etc/passwd
+                x
+                === /abs/path.txt
+                y
+                === app\win.py
+                z
+                === .git/config
+                w
+            "#]],
+        );
+    }
+
+    #[test]
+    fn truncated_final_block() {
+        check(
+            &reply(
+                r#"
+                FILE: app/main.py
+                ```python
+                a = 1
+                ```
+                FILE: app/db.py
+                ```python
+                def conn
+                "#,
+            ),
+            expect![[r#"
+                Truncated { path: Some("app/db.py") }
+                the reply was cut off: the block of `app/db.py` was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+            "#]],
+        );
+    }
+
+    #[test]
+    fn truncated_inside_a_pathless_block_and_after_a_file_label() {
+        check(
+            "FILE: a.py\n```\na\n```\n```python\nimport o",
+            expect![[r#"
+            Truncated { path: None }
+            the reply was cut off: a code block was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+        "#]],
+        );
+        check(
+            "FILE: a.py\n```\na\n```\nFILE: b.py\n",
+            expect![[r#"
+            Truncated { path: Some("b.py") }
+            the reply was cut off: the block of `b.py` was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+        "#]],
+        );
+        check(
+            "<file path=\"a.py\">\nimport os\n",
+            expect![[r#"
+            Truncated { path: Some("a.py") }
+            the reply was cut off: the block of `a.py` was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+        "#]],
+        );
+    }
+
+    #[test]
+    fn stray_bare_fence_at_the_end_is_ignored() {
+        check(
+            "FILE: a.py\n```\na\n```\n```\n",
+            expect![[r#"
+            === a.py
+            a
+        "#]],
+        );
+    }
+
+    #[test]
+    fn all_prose_is_no_files() {
+        check(
+            "Sure! I would build this with FastAPI and SQLite.\nLet me know if you want the code.",
+            expect![[r#"
+            NoFiles { detail: "the reply holds no code block; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins \"Sure! I would build this with FastAPI and SQLite.\\nLet me know if you want the code.\"" }
+            no file in the reply: the reply holds no code block; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins "Sure! I would build this with FastAPI and SQLite.\nLet me know if you want the code."
+        "#]],
+        );
+        check(
+            "  \n\n",
+            expect![[r#"
+            NoFiles { detail: "the reply is empty; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence" }
+            no file in the reply: the reply is empty; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence
+        "#]],
+        );
+        check(
+            "```python\nprint('no path')\n```\n",
+            expect![[r#"
+            NoFiles { detail: "1 code block but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins \"```python\\nprint('no path')\\n```\\n\"" }
+            no file in the reply: 1 code block but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins "```python\nprint('no path')\n```\n"
+        "#]],
+        );
+    }
+
+    #[test]
+    fn prose_lines_that_are_not_headers() {
+        check(
+            &reply(
+                r#"
+                ### Backend
+                ```python
+                a = 1
+                ```
+                Done.
+                ```text
+                b
+                ```
+                "#,
+            ),
+            expect![[r####"
+                NoFiles { detail: "2 code blocks but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins \"### Backend\\n```python\\na = 1\\n```\\nDone.\\n```text\\nb\\n```\\n\"" }
+                no file in the reply: 2 code blocks but none says which file it is; expected each file as a line `FILE: relative/path` followed by the whole file in a ``` fence; the reply begins "### Backend\n```python\na = 1\n```\nDone.\n```text\nb\n```\n"
+            "####]],
+        );
+    }
+
+    #[test]
+    fn contents_normalised() {
+        check(
+            "FILE: a.txt\n```\n\n  x  \n\n   \n```\nFILE: b.txt\n```\n\n\n```\nFILE: c.txt\n```\nno newline at end\n```",
+            expect![[r#"
+            === a.txt
+
+              x  
+            === b.txt (empty)
+            === c.txt
+            no newline at end
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unicode_and_mixed_variants() {
+        check(
+            &reply(
+                r#"
+                Voilà — les fichiers :
+                FILE: app/main.py
+                ```python
+                msg = "héllo 世界 🚀"
+                ```
+                <file path="static/app.js">
+                console.log("ok");
+                </file>
+                ```css
+                /* static/style.css */
+                body { color: #333; }
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === app/main.py
+                msg = "héllo 世界 🚀"
+                === static/app.js
+                console.log("ok");
+                === static/style.css
+                body { color: #333; }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn json_fenced() {
+        check_json(
+            "```json\n{\"version\": 1, \"name\": \"x\"}\n```\n",
+            expect![[r#"
+            ok: {"version": 1, "name": "x"}
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_unlabelled_fence() {
+        check_json(
+            "```\n{\"version\": 1}\n```",
+            expect![[r#"
+            ok: {"version": 1}
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_bare() {
+        check_json(
+            "  {\"version\": 1,\n \"name\": \"x\"}\n",
+            expect![[r#"
+            ok: {"version": 1,
+             "name": "x"}
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_prose_around() {
+        check_json(
+            "Here is the spec:\n\n```json\n{\"a\": [1, 2]}\n```\n\nI hope it helps.",
+            expect![[r#"
+            ok: {"a": [1, 2]}
+        "#]],
+        );
+        check_json(
+            "Here is the spec:\n{\"a\": {\"b\": \"}\"}}\nThanks!",
+            expect![[r#"
+            ok: {"a": {"b": "}"}}
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_first_object_wins() {
+        check_json(
+            "```json\n[1, 2]\n```\n```json\n{\"a\": 1,}\n```\n```json\n{\"b\": 2}\n```\n```json\n{\"c\": 3}\n```",
+            expect![[r#"
+                ok: {"b": 2}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn json_invalid() {
+        check_json(
+            "```json\n{\n  \"version\": 1,\n  \"name\": \"x\",\n}\n```\n",
+            expect![[r#"
+            BadJson { detail: "trailing comma at line 4 column 1 (in the json block)" }
+            the JSON block does not parse: trailing comma at line 4 column 1 (in the json block)
+        "#]],
+        );
+        check_json(
+            "```json\n[\"not\", \"an object\"]\n```\n",
+            expect![[r#"
+            BadJson { detail: "the json block holds an array, not an object" }
+            the JSON block does not parse: the json block holds an array, not an object
+        "#]],
+        );
+        check_json(
+            "Spec:\n{\"version\": 1 \"name\": 2}\n",
+            expect![[r#"
+            BadJson { detail: "expected `,` or `}` at line 1 column 15 (in the object starting on line 2)" }
+            the JSON block does not parse: expected `,` or `}` at line 1 column 15 (in the object starting on line 2)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_none() {
+        check_json(
+            "I cannot plan this app.",
+            expect![[r#"
+            NoJson { detail: "expected one ```json block holding the spec object; the reply begins \"I cannot plan this app.\"" }
+            no JSON object in the reply: expected one ```json block holding the spec object; the reply begins "I cannot plan this app."
+        "#]],
+        );
+        check_json(
+            "```python\nprint(1)\n```",
+            expect![[r#"
+            NoJson { detail: "expected one ```json block holding the spec object; the reply begins \"```python\\nprint(1)\\n```\"" }
+            no JSON object in the reply: expected one ```json block holding the spec object; the reply begins "```python\nprint(1)\n```"
+        "#]],
+        );
+    }
+
+    #[test]
+    fn json_truncated() {
+        check_json(
+            "```json\n{\"version\": 1,\n\"name\": \"rec",
+            expect![[r#"
+            Truncated { path: None }
+            the reply was cut off: a code block was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
+        "#]],
+        );
+    }
 }
