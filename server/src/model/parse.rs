@@ -730,10 +730,8 @@ fn comment_path(line: &str) -> Option<String> {
         return None;
     } else if let Some(r) = t.strip_prefix('#') {
         r
-    } else if let Some(r) = t.strip_prefix("--") {
-        r
     } else {
-        return None;
+        t.strip_prefix("--")?
     };
     let inner = inner.trim();
     let inner = strip_label(inner).unwrap_or(inner).trim().trim_matches(['`', '"', '\'']);
@@ -1816,5 +1814,191 @@ mod tests {
             the reply was cut off: a code block was opened and never closed (output limit or stream ended); answer again with fewer or shorter files per reply
         "#]],
         );
+    }
+
+    #[test]
+    fn markdown_then_weak_heading_and_bare_fence() {
+        // FIXME: after a markdown file, a `### path` heading with a bare fence is read as the
+        // README's next inner block, so both files become one. Only `FILE:` labels, `<file>` tags
+        // and labelled fences end a markdown file reliably (the prompts ask for `FILE:`).
+        check(
+            &reply(
+                r#"
+                FILE: README.md
+                ```markdown
+                # App
+                ```
+                ### Makefile
+                ```
+                run:
+                ```
+                "#,
+            ),
+            expect![[r#"
+                === README.md
+                # App
+                ```
+                ### Makefile
+                ```
+                run:
+            "#]],
+        );
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const VARIANTS: usize = 10;
+
+        fn render_file(path: &str, lang: &str, contents: &str, variant: usize) -> String {
+            match variant {
+                0 => format!("FILE: {path}\n```{lang}\n{contents}```\n"),
+                1 => format!("### {path}\n```{lang}\n{contents}```\n"),
+                2 => format!("**{path}**\n```{lang}\n{contents}```\n"),
+                3 => format!("`{path}`:\n~~~{lang}\n{contents}~~~\n"),
+                4 => format!("File: `./{path}`\n\n````{lang}\n{contents}````\n"),
+                5 => format!("```{lang} {path}\n{contents}```\n"),
+                6 => format!("<file path=\"{path}\">\n{contents}</file>\n"),
+                7 => format!("<file path=\"{path}\">\n```{lang}\n{contents}```\n</file>\n"),
+                8 => format!("{path}\n```{lang}\n{contents}```\n"),
+                _ => format!("```{lang}\n# {path}\n{contents}```\n"),
+            }
+        }
+
+        fn is_fence_like(line: &str) -> bool {
+            let t = line.trim_start_matches(' ');
+            t.starts_with("```") || t.starts_with("~~~")
+        }
+
+        fn contents() -> impl Strategy<Value = String> {
+            prop::collection::vec("[ -~\t\u{e9}\u{4e16}\u{1f680}]{0,24}", 0..8).prop_map(|mut lines| {
+                lines.retain(|l| !is_fence_like(l) && !l.trim_end().ends_with("</file>"));
+                while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                    lines.pop();
+                }
+                if lines.is_empty() { String::new() } else { lines.join("\n") + "\n" }
+            })
+        }
+
+        fn files() -> impl Strategy<Value = Vec<(ParsedFile, &'static str, usize, &'static str)>> {
+            let file = (
+                "[a-z]{1,6}(/[a-z_]{1,6}){0,2}\\.[a-z]{1,3}",
+                prop::sample::select(vec!["", "python", "js", "toml", "sh"]),
+                contents(),
+                0..VARIANTS,
+                prop::sample::select(vec!["", "", "Here is the next file.", "Next:", "Done."]),
+            )
+                .prop_map(|(path, lang, contents, variant, prose)| {
+                    (ParsedFile { path, contents }, lang, variant, prose)
+                });
+            prop::collection::vec(file, 1..6).prop_map(|mut files| {
+                let mut seen = std::collections::HashSet::new();
+                files.retain(|(f, ..)| seen.insert(f.path.clone()));
+                files
+            })
+        }
+
+        fn render_reply(files: &[(ParsedFile, &str, usize, &str)]) -> String {
+            let mut reply = String::new();
+            for (file, lang, variant, prose) in files {
+                if !prose.is_empty() {
+                    reply.push_str(prose);
+                    reply.push('\n');
+                }
+                reply.push_str(&render_file(&file.path, lang, &file.contents, *variant));
+            }
+            reply
+        }
+
+        /// The reply cut at the given byte offsets (moved back to char boundaries).
+        fn split(reply: &str, cuts: &[usize]) -> Vec<String> {
+            let mut cuts: Vec<usize> = cuts
+                .iter()
+                .map(|&c| {
+                    let mut c = c % (reply.len() + 1);
+                    while !reply.is_char_boundary(c) {
+                        c -= 1;
+                    }
+                    c
+                })
+                .collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts.into_iter().chain([reply.len()]) {
+                pieces.push(reply[last..c].to_string());
+                last = c;
+            }
+            pieces
+        }
+
+        fn stream(pieces: &[String]) -> Result<Vec<ParsedFile>, ParseError> {
+            let mut parser = StreamParser::new();
+            let mut files = Vec::new();
+            for piece in pieces {
+                files.extend(parser.push(piece));
+                assert_eq!(parser.files_so_far(), files.len());
+            }
+            files.extend(parser.finish()?);
+            Ok(files)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn rendered_files_come_back(files in files(), crlf in any::<bool>()) {
+                let mut reply = render_reply(&files);
+                if crlf {
+                    reply = reply.replace('\n', "\r\n");
+                }
+                let expected: Vec<ParsedFile> = files.into_iter().map(|(f, ..)| f).collect();
+                let parsed = parse_files(&reply);
+                prop_assert!(parsed.is_ok(), "{parsed:?}\nreply:\n{reply}");
+                prop_assert_eq!(parsed.unwrap(), expected, "reply:\n{}", reply);
+            }
+
+            #[test]
+            fn stream_matches_whole(files in files(), cuts in prop::collection::vec(any::<usize>(), 0..12)) {
+                let reply = render_reply(&files);
+                let whole = parse_files(&reply).expect("rendered reply parses");
+                let streamed = stream(&split(&reply, &cuts)).expect("streamed reply parses");
+                prop_assert_eq!(streamed, whole);
+            }
+
+            #[test]
+            fn cut_short_reply_is_never_a_wrong_file(files in files(), cut in any::<usize>()) {
+                // Any prefix of a reply gives either a prefix of its files, the last one possibly
+                // reported as truncated, or NoFiles: never a file with contents that were not written.
+                let reply = render_reply(&files);
+                let prefix = &split(&reply, &[cut])[0];
+                if let Ok(parsed) = parse_files(prefix) {
+                    let expected: Vec<&ParsedFile> = files.iter().map(|(f, ..)| f).collect();
+                    prop_assert!(parsed.len() <= expected.len());
+                    for (got, want) in parsed.iter().zip(expected) {
+                        prop_assert_eq!(got, want, "prefix:\n{}", prefix);
+                    }
+                }
+            }
+
+            #[test]
+            fn any_text_streams_like_whole(
+                tokens in prop::collection::vec(prop::sample::select(vec![
+                    "```", "````", "~~~", "```python", "```md", "FILE: a.py", "### `b.md`", "c.txt",
+                    "<file path=\"d.py\">", "</file>", "# e.py", "<!-- f.html -->", "x", " ", "  ",
+                    "\n", "\n", "\n", "\r\n", "é", "世", "{\"a\": 1}", "```json",
+                ]), 0..60),
+                cuts in prop::collection::vec(any::<usize>(), 0..12),
+            ) {
+                let reply: String = tokens.concat();
+                let render = |r: Result<Vec<ParsedFile>, ParseError>| format!("{:?}", r.map(dedup_last_wins));
+                let whole = render(parse_files(&reply));
+                let streamed = render(stream(&split(&reply, &cuts)));
+                prop_assert_eq!(streamed, whole);
+                let _ = parse_json_block(&reply);
+            }
+        }
     }
 }
