@@ -475,7 +475,11 @@ fn respond(answer: Answer, reply: Option<Reply>, stream_error: String, malformed
                 }
                 Some((Ok(bytes), steps))
             }
-            Step::Drop => Some((Err(std::io::Error::other("fake: connection cut")), steps)),
+            Step::Drop => {
+                // Let hyper flush what was sent before the error makes it drop the connection.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Some((Err(std::io::Error::other("fake: connection cut")), steps))
+            }
         }
     });
     builder.body(Body::from_stream(body)).expect("valid response")
