@@ -3,7 +3,6 @@
 //!
 //! ```no_run
 //! use autocrea_e2e::fakes::{FakeConfig, FakeModel, Protocol, Reply};
-//! use std::time::Duration;
 //!
 //! let fake = FakeModel::start_with(FakeConfig { api_key: Some("sk-test".into()), ..FakeConfig::new(Protocol::OpenAi) });
 //! fake.push(Reply::text("fn main() {}").usage(12, 340));
@@ -369,9 +368,8 @@ pub(crate) struct Ctx<'a> {
 }
 
 pub(crate) trait Wire: Sync {
-    /// Checks route, auth and parameters. `Err` is answered as is and consumes no reply;
-    /// `Ok(None)` for a route that consumes none either (e.g. model listings) is not used here:
-    /// such routes return `Err` with a 200 answer.
+    /// Checks route, auth and parameters. `Err` is sent as is and consumes no reply (auth and
+    /// validation errors, and routes such as model listings that answer without one).
     fn call(
         &self,
         ctx: &Ctx,
