@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+pub mod fakes;
+
 /// Model settings from the environment of whoever runs the tests; every spawned `autocrea`
 /// starts without them, so a test gets the engine it asks for and nothing else.
 pub const MODEL_ENV: &[&str] = &[
