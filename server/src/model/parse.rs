@@ -1845,6 +1845,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn stream_emits_each_file_at_its_closing_fence() {
+        let mut parser = StreamParser::new();
+        assert_eq!(parser.push("FILE: a.py\n```py\nx = 1\n``"), vec![]);
+        let done = parser.push("`\nFILE: b.py\n");
+        assert_eq!(done, vec![ParsedFile { path: "a.py".into(), contents: "x = 1\n".into() }]);
+        assert_eq!(parser.files_so_far(), 1);
+        assert_eq!(parser.push("```py\ny = "), vec![]);
+        expect![[r#"Truncated { path: Some("b.py") }"#]]
+            .assert_eq(&format!("{:?}", parser.finish().unwrap_err()));
+    }
+
     mod props {
         use proptest::prelude::*;
 
