@@ -27,8 +27,14 @@
 //! Fences are 3+ backticks or tildes. A longer fence encloses shorter ones; inside a fence, a
 //! fence line of the same kind *with* an info string opens a nested block that the next bare fence
 //! line closes, so a README written in a ```` ```markdown ```` fence may hold ```` ```sh ```` blocks
-//! (models rarely lengthen the outer fence). A block without a path is skipped, never saved, except
-//! that a path-less unlabelled or markdown block wrapping file blocks is read for them (one level).
+//! (models rarely lengthen the outer fence). In a markdown file, a bare fence may also open an inner
+//! block: it closed the file only if a `FILE:` label, a `<file>` tag or a labelled fence comes before
+//! the next bare fence, or the reply ends (so such a file is emitted when the next one starts).
+//! A block without a path is skipped, never saved, except that a path-less unlabelled or markdown
+//! block wrapping file blocks is read for them (one level).
+//!
+//! Cut-off replies: an open block at the end, or a `FILE:` label as the last line, is
+//! [`ParseError::Truncated`]; a lone bare fence with nothing after it is a stray closing fence.
 //!
 //! Contents: CRLF becomes LF, trailing blank lines go, and a non-empty file ends with exactly one
 //! newline. Paths come back as written, trimmed and without a leading `./`; confinement is the
@@ -1843,6 +1849,18 @@ mod tests {
                 run:
             "#]],
         );
+    }
+
+    #[test]
+    fn stream_emits_each_file_at_its_closing_fence() {
+        let mut parser = StreamParser::new();
+        assert_eq!(parser.push("FILE: a.py\n```py\nx = 1\n``"), vec![]);
+        let done = parser.push("`\nFILE: b.py\n");
+        assert_eq!(done, vec![ParsedFile { path: "a.py".into(), contents: "x = 1\n".into() }]);
+        assert_eq!(parser.files_so_far(), 1);
+        assert_eq!(parser.push("```py\ny = "), vec![]);
+        expect![[r#"Truncated { path: Some("b.py") }"#]]
+            .assert_eq(&format!("{:?}", parser.finish().unwrap_err()));
     }
 
     mod props {
