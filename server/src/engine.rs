@@ -62,7 +62,7 @@ impl fmt::Display for EngineName {
 /// A ready engine.
 pub enum Engine {
     Offline,
-    Models(Models),
+    Models(Box<Models>),
 }
 
 /// Order in which configured model engines are picked when none is chosen.
@@ -103,7 +103,7 @@ impl Engine {
             }
         }
         let client = http_client(config.timeouts.connect);
-        Ok(Engine::Models(Models::new(chain, client, config.clone(), workspace)))
+        Ok(Engine::Models(Box::new(Models::new(chain, client, config.clone(), workspace))))
     }
 
     /// The engine in use (after any fallback).

@@ -354,6 +354,9 @@ impl AppSpec {
                 }
             }
             for rel in &entity.relations {
+                if RESERVED_FIELDS.contains(&rel.field.as_str()) {
+                    err(format!("entity {e}: relation field {:?} is implicit or reserved", rel.field));
+                }
                 if !is_snake(&rel.field) || !rel.field.ends_with("_id") {
                     err(format!(
                         "entity {e}: relation field {:?} must be snake_case and end in _id",
@@ -381,7 +384,8 @@ impl AppSpec {
             if !ep.path.starts_with('/') || ep.path.contains(char::is_whitespace) {
                 err(format!("endpoint {:?}: path must start with / and hold no spaces", ep.path));
             }
-            if !routes.insert((ep.method, ep.path.as_str())) {
+            // `/x/{id}` and `/x/{x_id}` are the same route.
+            if !routes.insert((ep.method, route_shape(&ep.path))) {
                 err(format!("endpoint {:?} {} is declared twice", ep.method, ep.path));
             }
             if let Some(entity) = &ep.entity
@@ -478,7 +482,28 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 const RESERVED_FIELDS: &[&str] = &["id", "created_at", "owner_id"];
-const RESERVED_TABLES: &[&str] = &["users", "sessions", "uploads", "sqlite_master", "sqlite_sequence"];
+/// Tables and URL segments the app itself uses (auth, uploads, its own routes).
+const RESERVED_TABLES: &[&str] = &[
+    "users",
+    "sessions",
+    "uploads",
+    "sqlite_master",
+    "sqlite_sequence",
+    "auth",
+    "health",
+    "search",
+    "checkout",
+    "static",
+    "api",
+];
+
+/// A path with its parameter names erased.
+fn route_shape(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { "{}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 fn is_slug(s: &str) -> bool {
     s.len() <= 64

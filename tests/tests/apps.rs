@@ -14,7 +14,8 @@ use serde_json::Value;
 /// Generates `idea` with the CLI (tests installed and run) and checks the summary.
 fn generate_and_test(idea: &str, dir: &Path) -> (Value, AppSpec) {
     let out = autocrea_command()
-        .args(["generate", idea, "--dir", dir.to_str().unwrap(), "--json"])
+        // Explicitly offline: the keys below would otherwise select a model engine.
+        .args(["generate", idea, "--dir", dir.to_str().unwrap(), "--json", "--engine", "offline"])
         // Secrets in the user's environment must not reach the app's tests: the shop's
         // "checkout answers 503 without a key" test proves they did not.
         .env("STRIPE_SECRET_KEY", "sk_test_from_the_users_environment")

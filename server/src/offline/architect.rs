@@ -20,39 +20,21 @@ const URL: FieldType = FieldType::Url;
 
 /// A field: name, type, required.
 fn f(name: &str, kind: FieldType, required: bool) -> Field {
-    Field {
-        name: name.into(),
-        kind,
-        required,
-        unique: false,
-    }
+    Field { name: name.into(), kind, required, unique: false }
 }
 
 /// A unique field.
 fn u(name: &str, kind: FieldType, required: bool) -> Field {
-    Field {
-        unique: true,
-        ..f(name, kind, required)
-    }
+    Field { unique: true, ..f(name, kind, required) }
 }
 
 /// A relation to `target` through `<target>_id`.
 fn rel(target: &str, required: bool) -> Relation {
-    Relation {
-        target: target.into(),
-        field: format!("{}_id", naming::snake(target)),
-        required,
-    }
+    Relation { target: target.into(), field: format!("{}_id", naming::snake(target)), required }
 }
 
 fn entity(name: &str, fields: Vec<Field>, relations: Vec<Relation>) -> Entity {
-    Entity {
-        name: name.into(),
-        plural: naming::snake_plural(name),
-        fields,
-        relations,
-        requires_auth: false,
-    }
+    Entity { name: name.into(), plural: naming::snake_plural(name), fields, relations, requires_auth: false }
 }
 
 /// A domain the rules recognise.
@@ -83,11 +65,7 @@ const DOMAINS: &[Domain] = &[
         ],
         entities: || {
             vec![
-                entity(
-                    "Category",
-                    vec![u("name", STRING, true), f("description", TEXT, false)],
-                    vec![],
-                ),
+                entity("Category", vec![u("name", STRING, true), f("description", TEXT, false)], vec![]),
                 entity(
                     "Product",
                     vec![
@@ -147,11 +125,7 @@ const DOMAINS: &[Domain] = &[
         keywords: &["todo", "task", "chore", "kanban", "checklist"],
         entities: || {
             vec![
-                entity(
-                    "Project",
-                    vec![u("name", STRING, true), f("description", TEXT, false)],
-                    vec![],
-                ),
+                entity("Project", vec![u("name", STRING, true), f("description", TEXT, false)], vec![]),
                 entity(
                     "Task",
                     vec![
@@ -174,11 +148,7 @@ const DOMAINS: &[Domain] = &[
             vec![
                 entity(
                     "Company",
-                    vec![
-                        u("name", STRING, true),
-                        f("website", URL, false),
-                        f("industry", STRING, false),
-                    ],
+                    vec![u("name", STRING, true), f("website", URL, false), f("industry", STRING, false)],
                     vec![],
                 ),
                 entity(
@@ -207,15 +177,7 @@ const DOMAINS: &[Domain] = &[
     },
     Domain {
         slug: "bookings",
-        keywords: &[
-            "booking",
-            "appointment",
-            "reservation",
-            "salon",
-            "barber",
-            "spa",
-            "clinic",
-        ],
+        keywords: &["booking", "appointment", "reservation", "salon", "barber", "spa", "clinic"],
         entities: || {
             vec![
                 entity(
@@ -249,11 +211,7 @@ const DOMAINS: &[Domain] = &[
             vec![
                 entity(
                     "Supplier",
-                    vec![
-                        u("name", STRING, true),
-                        f("email", EMAIL, false),
-                        f("phone", STRING, false),
-                    ],
+                    vec![u("name", STRING, true), f("email", EMAIL, false), f("phone", STRING, false)],
                     vec![],
                 ),
                 entity(
@@ -287,11 +245,7 @@ const DOMAINS: &[Domain] = &[
                 entity("Notebook", vec![u("name", STRING, true)], vec![]),
                 entity(
                     "Note",
-                    vec![
-                        f("title", STRING, true),
-                        f("body", TEXT, false),
-                        f("pinned", BOOLEAN, false),
-                    ],
+                    vec![f("title", STRING, true), f("body", TEXT, false), f("pinned", BOOLEAN, false)],
                     vec![rel("Notebook", false)],
                 ),
             ]
@@ -303,31 +257,15 @@ const DOMAINS: &[Domain] = &[
         keywords: &["forum", "thread", "discussion", "community", "messageboard"],
         entities: || {
             vec![
-                entity(
-                    "Thread",
-                    vec![f("title", STRING, true), f("body", TEXT, true)],
-                    vec![],
-                ),
-                entity(
-                    "Reply",
-                    vec![f("body", TEXT, true)],
-                    vec![rel("Thread", true)],
-                ),
+                entity("Thread", vec![f("title", STRING, true), f("body", TEXT, true)], vec![]),
+                entity("Reply", vec![f("body", TEXT, true)], vec![rel("Thread", true)]),
             ]
         },
         public: &[],
     },
     Domain {
         slug: "events",
-        keywords: &[
-            "event",
-            "conference",
-            "meetup",
-            "registration",
-            "rsvp",
-            "workshop",
-            "webinar",
-        ],
+        keywords: &["event", "conference", "meetup", "registration", "rsvp", "workshop", "webinar"],
         entities: || {
             vec![
                 entity(
@@ -343,10 +281,7 @@ const DOMAINS: &[Domain] = &[
                 ),
                 entity(
                     "Registration",
-                    vec![
-                        f("attendee_name", STRING, true),
-                        f("attendee_email", EMAIL, true),
-                    ],
+                    vec![f("attendee_name", STRING, true), f("attendee_email", EMAIL, true)],
                     vec![rel("Event", true)],
                 ),
             ]
@@ -743,15 +678,15 @@ const SUBJECTS: &[&str] = &["i", "we", "you"];
 
 /// Words after a subject that are not the activity ("when I then ...", "where we all ...").
 const NOT_VERBS: &[&str] = &[
-    "then", "all", "both", "each", "still", "really", "actually", "only", "already", "and", "or",
-    "the", "a", "an", "my", "our", "your", "it", "them", "this", "that",
+    "then", "all", "both", "each", "still", "really", "actually", "only", "already", "and", "or", "the", "a",
+    "an", "my", "our", "your", "it", "them", "this", "that",
 ];
 
 /// Auxiliary verbs that may follow a subject without naming an activity.
 const AUXILIARIES: &[&str] = &[
-    "am", "are", "can", "could", "will", "would", "should", "may", "might", "must", "do", "did",
-    "does", "have", "has", "had", "want", "need", "like", "usually", "often", "also", "always",
-    "never", "last", "just", "to",
+    "am", "are", "can", "could", "will", "would", "should", "may", "might", "must", "do", "did", "does",
+    "have", "has", "had", "want", "need", "like", "usually", "often", "also", "always", "never", "last",
+    "just", "to",
 ];
 
 /// Words in a lowercase idea, after joining common compounds ("e-commerce" → "ecommerce").
@@ -775,10 +710,7 @@ fn tokens(idea: &str) -> Vec<String> {
     ] {
         text = text.replace(from, to);
     }
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// The ASCII letter of a common accented Latin letter ("ü" → 'u'); other characters unchanged.
@@ -797,19 +729,13 @@ fn fold_accent(c: char) -> char {
         ("ł", 'l'),
         ("ß", 's'),
     ];
-    FOLDS
-        .iter()
-        .find(|(set, _)| set.contains(c))
-        .map_or(c, |(_, ascii)| *ascii)
+    FOLDS.iter().find(|(set, _)| set.contains(c)).map_or(c, |(_, ascii)| *ascii)
 }
 
 /// Turns an idea into a validated spec, by rules.
 pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
     let toks = tokens(idea);
-    if !toks
-        .iter()
-        .any(|t| t.chars().any(|c| c.is_ascii_alphabetic()))
-    {
+    if !toks.iter().any(|t| t.chars().any(|c| c.is_ascii_alphabetic())) {
         bail!(
             "the idea {idea:?} names nothing to build; describe the app in a sentence, e.g. \
              \"an e-commerce shop with Stripe payments\""
@@ -835,15 +761,11 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
         if i > 0 && toks[i - 1] == "to" {
             continue;
         }
-        if let Some(d) = DOMAINS
-            .iter()
-            .find(|d| d.keywords.contains(&t.as_str()) || d.keywords.contains(&s.as_str()))
+        if let Some(d) =
+            DOMAINS.iter().find(|d| d.keywords.contains(&t.as_str()) || d.keywords.contains(&s.as_str()))
             && !domains.iter().any(|(seen, _)| std::ptr::eq(*seen, d))
         {
-            let qualifier = i
-                .checked_sub(1)
-                .map(|j| &toks[j])
-                .filter(|w| is_qualifier(w));
+            let qualifier = i.checked_sub(1).map(|j| &toks[j]).filter(|w| is_qualifier(w));
             domains.push((d, qualifier.cloned()));
         }
     }
@@ -859,11 +781,7 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
             );
         }
         entities = if generic.is_empty() {
-            vec![entity(
-                "Item",
-                vec![f("name", STRING, true), f("notes", TEXT, false)],
-                vec![],
-            )]
+            vec![entity("Item", vec![f("name", STRING, true), f("notes", TEXT, false)], vec![])]
         } else {
             generic
         };
@@ -889,36 +807,19 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
             });
         }
         let slug = naming::slug(&slugs.join(" "));
-        let title = slugs
-            .iter()
-            .map(|s| naming::title(s))
-            .collect::<Vec<_>>()
-            .join(" & ");
+        let title = slugs.iter().map(|s| naming::title(s)).collect::<Vec<_>>().join(" & ");
         (slug, title.replace("Crm", "CRM"))
     };
 
     // Payments need something to sell or record: an Order-like entity.
-    const ORDER_LIKE: &[&str] = &[
-        "Order",
-        "Booking",
-        "Registration",
-        "Subscription",
-        "Donation",
-        "Payment",
-        "Invoice",
-    ];
+    const ORDER_LIKE: &[&str] =
+        &["Order", "Booking", "Registration", "Subscription", "Donation", "Payment", "Invoice"];
     if features.contains(&Feature::Payments)
-        && !entities
-            .iter()
-            .any(|e| ORDER_LIKE.contains(&e.name.as_str()))
+        && !entities.iter().any(|e| ORDER_LIKE.contains(&e.name.as_str()))
     {
         entities.push(entity(
             "Order",
-            vec![
-                f("customer_email", EMAIL, true),
-                f("total", NUMBER, false),
-                f("status", STRING, false),
-            ],
+            vec![f("customer_email", EMAIL, true), f("total", NUMBER, false), f("status", STRING, false)],
             vec![],
         ));
     }
@@ -931,16 +832,8 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
 
     let summary = summary(&entities, &features);
     let mut env = plan::env_vars(&entities, &features);
-    let recurring = [
-        "subscription",
-        "subscriber",
-        "recurring",
-        "monthly",
-        "membership",
-    ];
-    if toks
-        .iter()
-        .any(|t| recurring.contains(&naming::singular(t).as_str()))
+    let recurring = ["subscription", "subscriber", "recurring", "monthly", "membership"];
+    if toks.iter().any(|t| recurring.contains(&naming::singular(t).as_str()))
         && let Some(mode) = env.iter_mut().find(|v| v.name == "STRIPE_MODE")
     {
         mode.example = "subscription".into();
@@ -960,8 +853,7 @@ pub fn architect(idea: &str) -> anyhow::Result<AppSpec> {
         entities,
         features,
     };
-    spec.validate()
-        .context("the offline architect produced an invalid spec (a bug in AUTOCREA)")?;
+    spec.validate().context("the offline architect produced an invalid spec (a bug in AUTOCREA)")?;
     Ok(spec)
 }
 
@@ -1003,14 +895,9 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
         }
         let s = naming::singular(t);
         // "ordering", "tracking": a verb of the stop list, unless the word is a common noun.
-        let verb_ing = t
-            .strip_suffix("ing")
-            .is_some_and(|stem| STOP_WORDS.contains(&stem))
+        let verb_ing = t.strip_suffix("ing").is_some_and(|stem| STOP_WORDS.contains(&stem))
             && !["listing", "building", "setting", "posting", "recording"].contains(&t.as_str());
-        if verb_ing
-            || STOP_WORDS.contains(&s.as_str())
-            || FEATURE_WORDS.iter().any(|(k, _)| *k == s)
-        {
+        if verb_ing || STOP_WORDS.contains(&s.as_str()) || FEATURE_WORDS.iter().any(|(k, _)| *k == s) {
             continue;
         }
         if !nouns.contains(&s) {
@@ -1020,11 +907,8 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
     nouns.truncate(4);
     let mut out: Vec<Entity> = Vec::new();
     for n in &nouns {
-        let mut e = entity(
-            &naming::pascal(n),
-            vec![f("name", STRING, true), f("notes", TEXT, false)],
-            vec![],
-        );
+        let mut e =
+            entity(&naming::pascal(n), vec![f("name", STRING, true), f("notes", TEXT, false)], vec![]);
         if RESERVED_PLURALS.contains(&e.plural.as_str()) {
             e.plural = format!("my_{}", e.plural);
         }
@@ -1033,31 +917,18 @@ fn generic_entities(toks: &[String]) -> Vec<Entity> {
     if let Some(act) = activity {
         let name = naming::pascal(&act);
         if !out.iter().any(|e| e.name == name) {
-            let relations = out
-                .first()
-                .map(|e| rel(&e.name, true))
-                .into_iter()
-                .collect();
-            out.push(entity(
-                &name,
-                vec![f("done_on", DATE, true), f("notes", TEXT, false)],
-                relations,
-            ));
+            let relations = out.first().map(|e| rel(&e.name, true)).into_iter().collect();
+            out.push(entity(&name, vec![f("done_on", DATE, true), f("notes", TEXT, false)], relations));
         }
     }
     out
 }
 
 /// Plurals the generated app uses for itself (tables and routes).
-const RESERVED_PLURALS: &[&str] = &[
-    "users", "sessions", "uploads", "health", "auth", "search", "checkout",
-];
+const RESERVED_PLURALS: &[&str] = &["users", "sessions", "uploads", "health", "auth", "search", "checkout"];
 
 fn summary(entities: &[Entity], features: &[Feature]) -> String {
-    let names: Vec<String> = entities
-        .iter()
-        .map(|e| naming::sentence(&e.plural).to_lowercase())
-        .collect();
+    let names: Vec<String> = entities.iter().map(|e| naming::sentence(&e.plural).to_lowercase()).collect();
     let mut s = format!("A web app to manage {}", join_and(&names));
     let extras: Vec<&str> = features
         .iter()
@@ -1082,10 +953,7 @@ fn join_and<S: AsRef<str>>(items: &[S]) -> String {
         [one] => one.as_ref().to_string(),
         [rest @ .., last] => format!(
             "{} and {}",
-            rest.iter()
-                .map(|s| s.as_ref())
-                .collect::<Vec<_>>()
-                .join(", "),
+            rest.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(", "),
             last.as_ref()
         ),
     }

@@ -46,8 +46,8 @@ const UNCOUNTABLE: &[&str] = &[
 
 /// Nouns ending in "ie", whose plural is not "-ies" → "-y".
 const IE_NOUNS: &[&str] = &[
-    "movie", "cookie", "zombie", "pie", "tie", "calorie", "rookie", "selfie", "smoothie",
-    "brownie", "hippie", "genie", "lie", "prairie", "sortie", "veggie", "goalie", "newbie",
+    "movie", "cookie", "zombie", "pie", "tie", "calorie", "rookie", "selfie", "smoothie", "brownie",
+    "hippie", "genie", "lie", "prairie", "sortie", "veggie", "goalie", "newbie",
 ];
 
 /// Singular form of a lowercase English noun ("berries" → "berry").
@@ -161,11 +161,7 @@ pub(crate) fn sentence(ident: &str) -> String {
 
 /// "order_items" → "Order Items".
 pub(crate) fn title(ident: &str) -> String {
-    words(ident)
-        .iter()
-        .map(|w| capitalize(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    words(ident).iter().map(|w| capitalize(w)).collect::<Vec<_>>().join(" ")
 }
 
 pub(crate) fn capitalize(w: &str) -> String {
@@ -215,11 +211,7 @@ pub(crate) fn slug(text: &str) -> String {
         out.push_str(&w);
     }
     let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_lowercase());
-    if trimmed.is_empty() {
-        "app".to_string()
-    } else {
-        trimmed.trim_end_matches('-').to_string()
-    }
+    if trimmed.is_empty() { "app".to_string() } else { trimmed.trim_end_matches('-').to_string() }
 }
 
 #[cfg(test)]

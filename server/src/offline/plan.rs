@@ -5,16 +5,15 @@
 //! an edited spec keeps its README, tests and code in agreement.
 
 use crate::spec::{
-    Commands, Endpoint, Entity, EnvVar, Feature, Field, FieldType, HttpMethod, PlannedFile, Role,
-    Screen, ScreenKind, Stack,
+    Commands, Endpoint, Entity, EnvVar, Feature, Field, FieldType, HttpMethod, PlannedFile, Role, Screen,
+    ScreenKind, Stack,
 };
 
 use super::naming;
 
 pub(crate) const INSTALL: &str = ".venv/bin/python -m pip install -q -r requirements.txt";
 pub(crate) const TEST: &str = ".venv/bin/python -m pytest -q";
-pub(crate) const RUN: &str =
-    ".venv/bin/python -m uvicorn app.main:app --host 127.0.0.1 --port ${PORT:-8000}";
+pub(crate) const RUN: &str = ".venv/bin/python -m uvicorn app.main:app --host 127.0.0.1 --port ${PORT:-8000}";
 
 pub(crate) fn stack() -> Stack {
     Stack {
@@ -27,11 +26,7 @@ pub(crate) fn stack() -> Stack {
 }
 
 pub(crate) fn commands() -> Commands {
-    Commands {
-        install: format!("python3 -m venv .venv && {INSTALL}"),
-        test: TEST.into(),
-        run: RUN.into(),
-    }
+    Commands { install: format!("python3 -m venv .venv && {INSTALL}"), test: TEST.into(), run: RUN.into() }
 }
 
 /// Entity fields that name a price, in order of preference.
@@ -42,9 +37,11 @@ const PRICE_NAMES: &[&str] = &["price", "unit_price", "amount", "cost", "fee"];
 pub(crate) fn priced(entities: &[Entity]) -> Option<(&Entity, &Field, Option<&Field>)> {
     for wanted in PRICE_NAMES {
         for e in entities {
-            if let Some(price) = e.fields.iter().find(|f| {
-                f.name == *wanted && matches!(f.kind, FieldType::Number | FieldType::Integer)
-            }) {
+            if let Some(price) = e
+                .fields
+                .iter()
+                .find(|f| f.name == *wanted && matches!(f.kind, FieldType::Number | FieldType::Integer))
+            {
                 return Some((e, price, label_field(e)));
             }
         }
@@ -57,27 +54,16 @@ pub(crate) fn label_field(e: &Entity) -> Option<&Field> {
     e.fields
         .iter()
         .find(|f| f.kind == FieldType::String)
-        .or_else(|| {
-            e.fields
-                .iter()
-                .find(|f| matches!(f.kind, FieldType::Email | FieldType::Text))
-        })
+        .or_else(|| e.fields.iter().find(|f| matches!(f.kind, FieldType::Email | FieldType::Text)))
 }
 
 pub(crate) fn is_text(kind: FieldType) -> bool {
-    matches!(
-        kind,
-        FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url
-    )
+    matches!(kind, FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url)
 }
 
 /// Python module of an entity's router under `app/routers/`.
 pub(crate) fn router_module(plural: &str) -> String {
-    if PY_KEYWORDS.contains(&plural) {
-        format!("{plural}_api")
-    } else {
-        plural.to_string()
-    }
+    if PY_KEYWORDS.contains(&plural) { format!("{plural}_api") } else { plural.to_string() }
 }
 
 /// Test file of an entity's endpoints (apart from the feature tests' names).
@@ -90,10 +76,9 @@ pub(crate) fn entity_test_file(plural: &str) -> String {
 }
 
 pub(crate) const PY_KEYWORDS: &[&str] = &[
-    "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
+    "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
+    "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
 pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoint> {
@@ -105,13 +90,7 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
         entity: entity.map(str::to_string),
         auth,
     };
-    let mut out = vec![ep(
-        HttpMethod::Get,
-        "/api/health".into(),
-        "Health check".into(),
-        None,
-        false,
-    )];
+    let mut out = vec![ep(HttpMethod::Get, "/api/health".into(), "Health check".into(), None, false)];
     if has(Feature::Auth) {
         out.push(ep(
             HttpMethod::Post,
@@ -127,13 +106,7 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
             None,
             false,
         ));
-        out.push(ep(
-            HttpMethod::Get,
-            "/api/auth/me".into(),
-            "The signed-in user".into(),
-            None,
-            true,
-        ));
+        out.push(ep(HttpMethod::Get, "/api/auth/me".into(), "The signed-in user".into(), None, true));
         out.push(ep(
             HttpMethod::Post,
             "/api/auth/logout".into(),
@@ -155,34 +128,10 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
             format!("List {human} (limit, offset)")
         };
         out.push(ep(HttpMethod::Get, base.clone(), list, name, false));
-        out.push(ep(
-            HttpMethod::Post,
-            base,
-            format!("Create {one}"),
-            name,
-            auth,
-        ));
-        out.push(ep(
-            HttpMethod::Get,
-            item.clone(),
-            format!("Get {one}"),
-            name,
-            false,
-        ));
-        out.push(ep(
-            HttpMethod::Put,
-            item.clone(),
-            format!("Replace {one}"),
-            name,
-            auth,
-        ));
-        out.push(ep(
-            HttpMethod::Delete,
-            item,
-            format!("Delete {one}"),
-            name,
-            auth,
-        ));
+        out.push(ep(HttpMethod::Post, base, format!("Create {one}"), name, auth));
+        out.push(ep(HttpMethod::Get, item.clone(), format!("Get {one}"), name, false));
+        out.push(ep(HttpMethod::Put, item.clone(), format!("Replace {one}"), name, auth));
+        out.push(ep(HttpMethod::Delete, item, format!("Delete {one}"), name, auth));
     }
     if has(Feature::Search) {
         out.push(ep(
@@ -211,13 +160,7 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
             None,
             auth,
         ));
-        out.push(ep(
-            HttpMethod::Get,
-            "/api/uploads".into(),
-            "List uploaded files".into(),
-            None,
-            false,
-        ));
+        out.push(ep(HttpMethod::Get, "/api/uploads".into(), "List uploaded files".into(), None, false));
         out.push(ep(
             HttpMethod::Get,
             "/api/uploads/{id}".into(),
@@ -237,12 +180,8 @@ pub(crate) fn endpoints(entities: &[Entity], features: &[Feature]) -> Vec<Endpoi
 }
 
 pub(crate) fn screens(entities: &[Entity], features: &[Feature]) -> Vec<Screen> {
-    let mut out = vec![Screen {
-        name: "Home".into(),
-        route: "#/".into(),
-        kind: ScreenKind::Home,
-        entity: None,
-    }];
+    let mut out =
+        vec![Screen { name: "Home".into(), route: "#/".into(), kind: ScreenKind::Home, entity: None }];
     for e in entities {
         out.push(Screen {
             name: naming::title(&e.plural),
@@ -280,13 +219,7 @@ pub(crate) fn env_vars(entities: &[Entity], features: &[Feature]) -> Vec<EnvVar>
     };
     let mut out = vec![
         var("PORT", "Port the server listens on", "8000", false, false),
-        var(
-            "APP_DB_PATH",
-            "Path of the SQLite database file (created at startup)",
-            "app.db",
-            false,
-            false,
-        ),
+        var("APP_DB_PATH", "Path of the SQLite database file (created at startup)", "app.db", false, false),
     ];
     if features.contains(&Feature::Payments) {
         out.push(var(
@@ -336,20 +269,8 @@ pub(crate) fn env_vars(entities: &[Entity], features: &[Feature]) -> Vec<EnvVar>
         ));
     }
     if features.contains(&Feature::Uploads) {
-        out.push(var(
-            "APP_UPLOAD_DIR",
-            "Folder where uploaded files are stored",
-            "uploads",
-            false,
-            false,
-        ));
-        out.push(var(
-            "APP_MAX_UPLOAD_BYTES",
-            "Largest accepted upload, in bytes",
-            "5242880",
-            false,
-            false,
-        ));
+        out.push(var("APP_UPLOAD_DIR", "Folder where uploaded files are stored", "uploads", false, false));
+        out.push(var("APP_MAX_UPLOAD_BYTES", "Largest accepted upload, in bytes", "5242880", false, false));
     }
     out
 }
@@ -359,145 +280,58 @@ pub(crate) fn files(entities: &[Entity], features: &[Feature]) -> Vec<PlannedFil
     let has = |f| features.contains(&f);
     let mut out = Vec::new();
     let mut add = |path: &str, role, purpose: &str| {
-        out.push(PlannedFile {
-            path: path.into(),
-            role,
-            purpose: purpose.into(),
-        })
+        out.push(PlannedFile { path: path.into(), role, purpose: purpose.into() })
     };
     use Role::*;
     add("requirements.txt", Backend, "Pinned Python dependencies");
     add("app/__init__.py", Backend, "Marks the app package");
-    add(
-        "app/main.py",
-        Backend,
-        "FastAPI application: routers, security headers, static frontend at /",
-    );
-    add(
-        "app/db.py",
-        Backend,
-        "SQLite connection per request and the schema, created at startup",
-    );
-    add(
-        "app/schemas.py",
-        Backend,
-        "Pydantic models: what each endpoint accepts and returns",
-    );
-    add(
-        "app/routers/__init__.py",
-        Backend,
-        "Marks the routers package",
-    );
+    add("app/main.py", Backend, "FastAPI application: routers, security headers, static frontend at /");
+    add("app/db.py", Backend, "SQLite connection per request and the schema, created at startup");
+    add("app/schemas.py", Backend, "Pydantic models: what each endpoint accepts and returns");
+    add("app/routers/__init__.py", Backend, "Marks the routers package");
     for e in entities {
         add(
             &format!("app/routers/{}.py", router_module(&e.plural)),
             Backend,
-            &format!(
-                "CRUD endpoints for {}",
-                naming::sentence(&e.plural).to_lowercase()
-            ),
+            &format!("CRUD endpoints for {}", naming::sentence(&e.plural).to_lowercase()),
         );
     }
     if has(Feature::Auth) {
-        add(
-            "app/auth.py",
-            Backend,
-            "Sign-up, log-in, hashed passwords and bearer tokens",
-        );
+        add("app/auth.py", Backend, "Sign-up, log-in, hashed passwords and bearer tokens");
     }
     if has(Feature::Search) {
-        add(
-            "app/search.py",
-            Backend,
-            "Search across every entity's text fields",
-        );
+        add("app/search.py", Backend, "Search across every entity's text fields");
     }
     if has(Feature::Payments) {
         add("app/checkout.py", Backend, "Stripe Checkout sessions");
     }
     if has(Feature::Uploads) {
-        add(
-            "app/uploads.py",
-            Backend,
-            "File uploads with a size limit and generated file names",
-        );
+        add("app/uploads.py", Backend, "File uploads with a size limit and generated file names");
     }
-    add(
-        "static/index.html",
-        Frontend,
-        "The single page of the web UI",
-    );
-    add(
-        "static/app.js",
-        Frontend,
-        "Screens, forms and API calls of the web UI",
-    );
+    add("static/index.html", Frontend, "The single page of the web UI");
+    add("static/app.js", Frontend, "Screens, forms and API calls of the web UI");
     add("static/style.css", Frontend, "Styles of the web UI");
-    add(
-        "Dockerfile",
-        Devops,
-        "Container image: slim Python, non-root user",
-    );
-    add(
-        ".dockerignore",
-        Devops,
-        "Keeps local files out of the image",
-    );
-    add(
-        "compose.yaml",
-        Devops,
-        "Runs the app with a persistent data volume",
-    );
-    add(
-        ".github/workflows/ci.yml",
-        Devops,
-        "CI: install and run the tests on every push",
-    );
-    add(
-        ".env.example",
-        Devops,
-        "Environment variables, with placeholders",
-    );
+    add("Dockerfile", Devops, "Container image: slim Python, non-root user");
+    add(".dockerignore", Devops, "Keeps local files out of the image");
+    add("compose.yaml", Devops, "Runs the app with a persistent data volume");
+    add(".github/workflows/ci.yml", Devops, "CI: install and run the tests on every push");
+    add(".env.example", Devops, "Environment variables, with placeholders");
     add(".gitignore", Devops, "Files git must not track");
-    add(
-        "README.md",
-        Devops,
-        "What the app is and how to install, run and test it",
-    );
+    add("README.md", Devops, "What the app is and how to install, run and test it");
     add("pytest.ini", Tester, "pytest settings");
-    add(
-        "tests/conftest.py",
-        Tester,
-        "Fixtures: a fresh database per test, sample data, signed-in users",
-    );
-    add(
-        "tests/test_app.py",
-        Tester,
-        "Health check and the served frontend",
-    );
+    add("tests/conftest.py", Tester, "Fixtures: a fresh database per test, sample data, signed-in users");
+    add("tests/test_app.py", Tester, "Health check and the served frontend");
     for e in entities {
-        add(
-            &entity_test_file(&e.plural),
-            Tester,
-            &format!("Tests of the /api/{} endpoints", e.plural),
-        );
+        add(&entity_test_file(&e.plural), Tester, &format!("Tests of the /api/{} endpoints", e.plural));
     }
     if has(Feature::Auth) {
-        add(
-            "tests/test_auth.py",
-            Tester,
-            "Tests of sign-up, log-in and tokens",
-        );
+        add("tests/test_auth.py", Tester, "Tests of sign-up, log-in and tokens");
     }
     if has(Feature::Search) {
         add("tests/test_search.py", Tester, "Tests of search");
     }
     if has(Feature::Payments) {
-        add(
-            "tests/test_checkout.py",
-            Tester,
-            "Tests of checkout, with a fake Stripe transport",
-        );
+        add("tests/test_checkout.py", Tester, "Tests of checkout, with a fake Stripe transport");
     }
     if has(Feature::Uploads) {
         add("tests/test_uploads.py", Tester, "Tests of file uploads");

@@ -19,83 +19,35 @@ use super::{naming, plan};
 
 /// Templates, by name. Per-entity templates are rendered once per entity.
 const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "requirements.txt",
-        include_str!("templates/requirements.txt.j2"),
-    ),
-    (
-        "app/__init__.py",
-        include_str!("templates/app/__init__.py.j2"),
-    ),
+    ("requirements.txt", include_str!("templates/requirements.txt.j2")),
+    ("app/__init__.py", include_str!("templates/app/__init__.py.j2")),
     ("app/main.py", include_str!("templates/app/main.py.j2")),
     ("app/db.py", include_str!("templates/app/db.py.j2")),
-    (
-        "app/schemas.py",
-        include_str!("templates/app/schemas.py.j2"),
-    ),
-    (
-        "app/routers/__init__.py",
-        include_str!("templates/app/routers/__init__.py.j2"),
-    ),
+    ("app/schemas.py", include_str!("templates/app/schemas.py.j2")),
+    ("app/routers/__init__.py", include_str!("templates/app/routers/__init__.py.j2")),
     ("router", include_str!("templates/app/routers/entity.py.j2")),
     ("app/auth.py", include_str!("templates/app/auth.py.j2")),
     ("app/search.py", include_str!("templates/app/search.py.j2")),
-    (
-        "app/checkout.py",
-        include_str!("templates/app/checkout.py.j2"),
-    ),
-    (
-        "app/uploads.py",
-        include_str!("templates/app/uploads.py.j2"),
-    ),
-    (
-        "static/index.html",
-        include_str!("templates/static/index.html.j2"),
-    ),
+    ("app/checkout.py", include_str!("templates/app/checkout.py.j2")),
+    ("app/uploads.py", include_str!("templates/app/uploads.py.j2")),
+    ("static/index.html", include_str!("templates/static/index.html.j2")),
     ("static/app.js", include_str!("templates/static/app.js.j2")),
-    (
-        "static/style.css",
-        include_str!("templates/static/style.css.j2"),
-    ),
+    ("static/style.css", include_str!("templates/static/style.css.j2")),
     ("Dockerfile", include_str!("templates/Dockerfile.j2")),
     (".dockerignore", include_str!("templates/dockerignore.j2")),
     ("compose.yaml", include_str!("templates/compose.yaml.j2")),
-    (
-        ".github/workflows/ci.yml",
-        include_str!("templates/ci.yml.j2"),
-    ),
+    (".github/workflows/ci.yml", include_str!("templates/ci.yml.j2")),
     (".env.example", include_str!("templates/env.example.j2")),
     (".gitignore", include_str!("templates/gitignore.j2")),
     ("README.md", include_str!("templates/README.md.j2")),
     ("pytest.ini", include_str!("templates/pytest.ini.j2")),
-    (
-        "tests/conftest.py",
-        include_str!("templates/tests/conftest.py.j2"),
-    ),
-    (
-        "tests/test_app.py",
-        include_str!("templates/tests/test_app.py.j2"),
-    ),
-    (
-        "entity_test",
-        include_str!("templates/tests/test_entity.py.j2"),
-    ),
-    (
-        "tests/test_auth.py",
-        include_str!("templates/tests/test_auth.py.j2"),
-    ),
-    (
-        "tests/test_search.py",
-        include_str!("templates/tests/test_search.py.j2"),
-    ),
-    (
-        "tests/test_checkout.py",
-        include_str!("templates/tests/test_checkout.py.j2"),
-    ),
-    (
-        "tests/test_uploads.py",
-        include_str!("templates/tests/test_uploads.py.j2"),
-    ),
+    ("tests/conftest.py", include_str!("templates/tests/conftest.py.j2")),
+    ("tests/test_app.py", include_str!("templates/tests/test_app.py.j2")),
+    ("entity_test", include_str!("templates/tests/test_entity.py.j2")),
+    ("tests/test_auth.py", include_str!("templates/tests/test_auth.py.j2")),
+    ("tests/test_search.py", include_str!("templates/tests/test_search.py.j2")),
+    ("tests/test_checkout.py", include_str!("templates/tests/test_checkout.py.j2")),
+    ("tests/test_uploads.py", include_str!("templates/tests/test_uploads.py.j2")),
 ];
 
 /// Renders the files of one role, exactly the spec's planned files for that role, in order.
@@ -104,8 +56,7 @@ pub fn render(spec: &AppSpec, role: Role) -> anyhow::Result<Vec<GeneratedFile>> 
         return Ok(Vec::new());
     }
     check_stack(spec)?;
-    spec.validate()
-        .context("the offline engine renders only a valid spec")?;
+    spec.validate().context("the offline engine renders only a valid spec")?;
     check_routes(spec)?;
     check_endpoints(spec)?;
     let app = app_context(spec);
@@ -156,10 +107,7 @@ pub fn render(spec: &AppSpec, role: Role) -> anyhow::Result<Vec<GeneratedFile>> 
             .get_template(template)?
             .render(context! { app => &app, entity => entity })
             .with_context(|| format!("rendering {} (a bug in AUTOCREA's templates)", file.path))?;
-        out.push(GeneratedFile {
-            path: file.path.clone(),
-            contents,
-        });
+        out.push(GeneratedFile { path: file.path.clone(), contents });
     }
     Ok(out)
 }
@@ -170,11 +118,7 @@ fn check_stack(spec: &AppSpec) -> anyhow::Result<()> {
     let checks: [(&str, &str, &[&str]); 5] = [
         ("language", &s.language, &["python", "python3"]),
         ("backend", &s.backend, &["fastapi"]),
-        (
-            "frontend",
-            &s.frontend,
-            &["vanilla-js", "vanilla", "vanillajs", "html", "javascript"],
-        ),
+        ("frontend", &s.frontend, &["vanilla-js", "vanilla", "vanillajs", "html", "javascript"]),
         ("database", &s.database, &["sqlite", "sqlite3"]),
         ("tests", &s.tests, &["pytest"]),
     ];
@@ -285,9 +229,7 @@ fn environment() -> anyhow::Result<Environment<'static>> {
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
     // A JSON string literal, which YAML also reads as a double-quoted string.
-    env.add_filter("json_str", |v: String| {
-        serde_json::to_string(&v).expect("a string serializes")
-    });
+    env.add_filter("json_str", |v: String| serde_json::to_string(&v).expect("a string serializes"));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
@@ -447,11 +389,7 @@ fn app_context(spec: &AppSpec) -> AppCtx {
             EnvCtx {
                 name: d.name.clone(),
                 description: one_line(&s.description),
-                example: if d.secret || s.secret {
-                    String::new()
-                } else {
-                    one_line(&s.example)
-                },
+                example: if d.secret || s.secret { String::new() } else { one_line(&s.example) },
                 required: d.required,
                 secret: d.secret || s.secret,
             }
@@ -462,11 +400,7 @@ fn app_context(spec: &AppSpec) -> AppCtx {
             env.push(EnvCtx {
                 name: v.name.clone(),
                 description: one_line(&v.description),
-                example: if v.secret {
-                    String::new()
-                } else {
-                    one_line(&v.example)
-                },
+                example: if v.secret { String::new() } else { one_line(&v.example) },
                 required: v.required,
                 secret: v.secret,
             });
@@ -487,11 +421,7 @@ fn app_context(spec: &AppSpec) -> AppCtx {
                 price: price.name.clone(),
                 price_integer: price.kind == FieldType::Integer,
                 label: label.map(|l| l.name.clone()),
-                select_sql: format!(
-                    "SELECT {} FROM {} WHERE \"id\" = ?",
-                    cols.join(", "),
-                    quote(&e.plural)
-                ),
+                select_sql: format!("SELECT {} FROM {} WHERE \"id\" = ?", cols.join(", "), quote(&e.plural)),
             }
         }
         None => CheckoutCtx {
@@ -644,9 +574,7 @@ fn non_negative(name: &str) -> bool {
         "age",
     ];
     NAMES.contains(&name)
-        || ["_minutes", "_count", "_price", "_hours", "_seconds"]
-            .iter()
-            .any(|s| name.ends_with(s))
+        || ["_minutes", "_count", "_price", "_hours", "_seconds"].iter().any(|s| name.ends_with(s))
 }
 
 fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCtx {
@@ -656,13 +584,9 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
     let mut fields = Vec::new();
     let mut ddl = vec!["\"id\" INTEGER PRIMARY KEY AUTOINCREMENT".to_string()];
     for fd in &e.fields {
-        let unsafe_attr = plan::PY_KEYWORDS.contains(&fd.name.as_str())
-            || UNSAFE_ATTRS.contains(&fd.name.as_str());
-        let attr = if unsafe_attr {
-            format!("{}_", fd.name)
-        } else {
-            fd.name.clone()
-        };
+        let unsafe_attr =
+            plan::PY_KEYWORDS.contains(&fd.name.as_str()) || UNSAFE_ATTRS.contains(&fd.name.as_str());
+        let attr = if unsafe_attr { format!("{}_", fd.name) } else { fd.name.clone() };
         let nonneg = non_negative(&fd.name);
         let base = match fd.kind {
             FieldType::String => "_Short".to_string(),
@@ -697,18 +621,11 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
             (true, Some(d)) => format!("{attr}: {ann} = Field(default={d}, alias=\"{}\")", fd.name),
         };
         let out_line = if unsafe_attr {
-            format!(
-                "{attr}: {out_ann} = Field(default=None, alias=\"{}\")",
-                fd.name
-            )
+            format!("{attr}: {out_ann} = Field(default=None, alias=\"{}\")", fd.name)
         } else {
             format!("{attr}: {out_ann} = None")
         };
-        fields.push(FieldCtx {
-            name: fd.name.clone(),
-            in_line,
-            out_line,
-        });
+        fields.push(FieldCtx { name: fd.name.clone(), in_line, out_line });
         let sql_type = match fd.kind {
             FieldType::Integer | FieldType::Boolean => "INTEGER",
             FieldType::Number => "REAL",
@@ -747,12 +664,8 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
     }
     ddl.push("\"created_at\" TEXT NOT NULL".into());
 
-    let columns: Vec<String> = e
-        .fields
-        .iter()
-        .map(|f| f.name.clone())
-        .chain(e.relations.iter().map(|r| r.field.clone()))
-        .collect();
+    let columns: Vec<String> =
+        e.fields.iter().map(|f| f.name.clone()).chain(e.relations.iter().map(|r| r.field.clone())).collect();
     let mut select: Vec<String> = vec![quote("id")];
     select.extend(columns.iter().map(|c| quote(c)));
     if auth {
@@ -766,12 +679,8 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
     }
     insert_cols.push(quote("created_at"));
     let placeholders = vec!["?"; insert_cols.len()].join(", ");
-    let text_columns: Vec<&str> = e
-        .fields
-        .iter()
-        .filter(|f| plan::is_text(f.kind))
-        .map(|f| f.name.as_str())
-        .collect();
+    let text_columns: Vec<&str> =
+        e.fields.iter().filter(|f| plan::is_text(f.kind)).map(|f| f.name.as_str()).collect();
     let searchable = !text_columns.is_empty() && spec.has(Feature::Search);
     let sql_search = if searchable {
         format!(
@@ -798,27 +707,15 @@ fn entity_context(spec: &AppSpec, e: &Entity, required_rel: &[bool]) -> EntityCt
         fields,
         relations,
         columns_py: py_tuple(columns.iter()),
-        bool_columns_py: py_tuple(
-            e.fields
-                .iter()
-                .filter(|f| f.kind == FieldType::Boolean)
-                .map(|f| &f.name),
-        ),
+        bool_columns_py: py_tuple(e.fields.iter().filter(|f| f.kind == FieldType::Boolean).map(|f| &f.name)),
         ddl,
         sql_get: format!("SELECT {select} FROM {table} WHERE \"id\" = ?"),
         sql_list: format!("SELECT {select} FROM {table} ORDER BY \"id\" LIMIT ? OFFSET ?"),
         sql_search,
-        sql_insert: format!(
-            "INSERT INTO {table} ({}) VALUES ({placeholders})",
-            insert_cols.join(", ")
-        ),
+        sql_insert: format!("INSERT INTO {table} ({}) VALUES ({placeholders})", insert_cols.join(", ")),
         sql_update: format!(
             "UPDATE {table} SET {} WHERE \"id\" = ?",
-            columns
-                .iter()
-                .map(|c| format!("{} = ?", quote(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            columns.iter().map(|c| format!("{} = ?", quote(c))).collect::<Vec<_>>().join(", ")
         ),
         sql_delete: format!("DELETE FROM {table} WHERE \"id\" = ?"),
         columns,
@@ -834,25 +731,10 @@ fn test_context(e: &Entity, required_rel: &[bool]) -> TestCtx {
         FieldType::Boolean => json!("not a boolean"),
         FieldType::Date | FieldType::Datetime => json!("not a date"),
     };
-    let missing_required = e
-        .fields
-        .iter()
-        .find(|f| f.required)
-        .map(|f| f.name.clone())
-        .or_else(|| {
-            e.relations
-                .iter()
-                .zip(required_rel)
-                .find(|(_, req)| **req)
-                .map(|(r, _)| r.field.clone())
-        });
-    let of_kind = |k| {
-        e.fields
-            .iter()
-            .filter(|f| f.kind == k)
-            .map(|f| f.name.clone())
-            .collect::<Vec<_>>()
-    };
+    let missing_required = e.fields.iter().find(|f| f.required).map(|f| f.name.clone()).or_else(|| {
+        e.relations.iter().zip(required_rel).find(|(_, req)| **req).map(|(r, _)| r.field.clone())
+    });
+    let of_kind = |k| e.fields.iter().filter(|f| f.kind == k).map(|f| f.name.clone()).collect::<Vec<_>>();
     let search = e
         .fields
         .iter()
@@ -893,21 +775,15 @@ fn kind_name(k: FieldType) -> &'static str {
 fn test_model(spec: &AppSpec, required_rel: &[Vec<bool>]) -> Value {
     let mut out = serde_json::Map::new();
     for (e, req) in spec.entities.iter().zip(required_rel) {
-        let fields: serde_json::Map<String, Value> = e
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), json!(kind_name(f.kind))))
-            .collect();
+        let fields: serde_json::Map<String, Value> =
+            e.fields.iter().map(|f| (f.name.clone(), json!(kind_name(f.kind)))).collect();
         let parents: serde_json::Map<String, Value> = e
             .relations
             .iter()
             .zip(req)
             .map(|(r, required)| {
                 let plural = spec.entity(&r.target).map(|t| t.plural.clone());
-                (
-                    r.field.clone(),
-                    json!({"plural": plural, "required": required}),
-                )
+                (r.field.clone(), json!({"plural": plural, "required": required}))
             })
             .collect();
         out.insert(
@@ -1005,10 +881,7 @@ pub(crate) fn py_lit(v: &Value, indent: usize) -> String {
         Value::Array(items) if items.is_empty() => "[]".into(),
         Value::Array(items) => format!(
             "[\n{}{end}]",
-            items
-                .iter()
-                .map(|i| format!("{pad}{},\n", py_lit(i, indent + 1)))
-                .collect::<String>()
+            items.iter().map(|i| format!("{pad}{},\n", py_lit(i, indent + 1))).collect::<String>()
         ),
         Value::Object(map) if map.is_empty() => "{}".into(),
         Value::Object(map) => format!(
@@ -1040,9 +913,7 @@ fn py_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }
