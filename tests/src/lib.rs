@@ -116,8 +116,8 @@ impl Lsp {
     pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Lsp {
         let mut child = autocrea_command()
             .args(args)
-            .envs(env.iter().copied())
             .env("AUTOCREA_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -188,9 +188,9 @@ pub fn decode_event(protocol: Protocol, event: &str, data: &str) -> Result<Step,
             match if event.is_empty() { v["type"].as_str().unwrap_or("") } else { event } {
                 "message_start" => step.input_tokens = v["message"]["usage"]["input_tokens"].as_u64(),
                 "content_block_delta" if v["delta"]["type"] == "text_delta" => {
-                step.text = v["delta"]["text"].as_str().unwrap_or_default().to_string();
-            }
-            "message_delta" => {
+                    step.text = v["delta"]["text"].as_str().unwrap_or_default().to_string();
+                }
+                "message_delta" => {
                     step.finish = v["delta"]["stop_reason"].as_str().map(Finish::from_reason);
                     step.output_tokens = v["usage"]["output_tokens"].as_u64();
                 }

@@ -54,6 +54,22 @@ pub struct FakeConfig {
     pub api_key: Option<String>,
     /// Answer used whenever the script is empty. Without it an empty script answers 500.
     pub fallback: Option<Reply>,
+    /// Answers computed from the request body, consulted when the script is empty (before
+    /// `fallback`): a scripted model that answers what it is asked, whatever the call order.
+    pub responder: Option<Responder>,
+}
+
+/// A function from a request's JSON body to a reply (`None`: fall through to `fallback`).
+pub type Respond = dyn Fn(&Value) -> Option<Reply> + Send + Sync;
+
+/// A shared [`Respond`] function.
+#[derive(Clone)]
+pub struct Responder(pub Arc<Respond>);
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder(..)")
+    }
 }
 
 impl FakeConfig {
@@ -63,7 +79,13 @@ impl FakeConfig {
             Protocol::Anthropic => "claude-sonnet-4-5",
             Protocol::Tgi => "joxcoder/joxcoder-7b",
         };
-        FakeConfig { protocol, models: vec![model.to_string()], api_key: None, fallback: None }
+        FakeConfig {
+            protocol,
+            models: vec![model.to_string()],
+            api_key: None,
+            fallback: None,
+            responder: None,
+        }
     }
 }
 
@@ -424,7 +446,9 @@ async fn handle(
         };
         let reply = match st.script.front().is_some() {
             true => st.script.pop_front(),
-            false => st.config.fallback.clone(),
+            false => {
+                st.config.responder.as_ref().and_then(|r| (r.0)(&json)).or_else(|| st.config.fallback.clone())
+            }
         };
         let ctx = Ctx { config: &st.config, serial: st.served };
         let answer = match &reply {

@@ -1,0 +1,498 @@
+//! The model engines end to end, against fake providers on 127.0.0.1 that speak each wire
+//! format. The fake "model" answers what it is asked from the offline engine's output, so a
+//! generation through any engine must produce exactly the offline app, byte for byte; faults
+//! are injected into chosen answers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use autocrea::offline;
+use autocrea::spec::AppSpec;
+use autocrea_e2e::fakes::{FakeConfig, FakeModel, Finish, Protocol, Reply, Responder};
+use autocrea_e2e::{Lsp, cli, cli_with_env, initialize_params, planned_files};
+use serde_json::{Value, json};
+
+const IDEA: &str = "a blog with comments";
+
+/// The text a call asked for: the user message (chat protocols) or the prompt (TGI, HF).
+fn prompt_of(body: &Value) -> String {
+    if let Some(inputs) = body["inputs"].as_str() {
+        return inputs.to_string();
+    }
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = s.find(start)? + start.len();
+    let to = s[from..].find(end)? + from;
+    Some(&s[from..to])
+}
+
+/// The files a code-role call asks for.
+fn wanted_files(prompt: &str) -> Vec<String> {
+    let Some(list) = prompt.split("Write these files, whole, each in the FILE: format:\n").nth(1) else {
+        return vec![];
+    };
+    list.lines()
+        .take_while(|l| l.starts_with("- "))
+        .filter_map(|l| l[2..].split(':').next().map(str::to_string))
+        .collect()
+}
+
+/// A reply holding `paths` in the canonical format, rendered by the offline engine.
+fn files_reply(spec: &AppSpec, paths: &[String]) -> String {
+    let mut out = String::from("Here are the files.\n\n");
+    for path in paths {
+        let role = spec.files.iter().find(|f| &f.path == path).map(|f| f.role).expect("planned");
+        let file = offline::render(spec, role).unwrap().into_iter().find(|f| &f.path == path).unwrap();
+        let fence = if file.contents.contains("```") { "````" } else { "```" };
+        out.push_str(&format!("FILE: {path}\n{fence}\n{}{fence}\n\n", file.contents));
+    }
+    out
+}
+
+/// What the scripted model answers for a call, before any fault.
+fn answer(prompt: &str) -> Option<String> {
+    if let Some(idea) = between(prompt, "The user's idea:\n\n", "\n\nAnswer with the AppSpec") {
+        let spec = offline::architect(idea).ok()?;
+        return Some(format!("Here is the plan.\n\n```json\n{}```\n", spec.to_json()));
+    }
+    let spec = AppSpec::from_json(between(prompt, "The AppSpec:\n\n```json\n", "```")?).ok()?;
+    let wanted = wanted_files(prompt);
+    if !wanted.is_empty() {
+        return Some(files_reply(&spec, &wanted));
+    }
+    None
+}
+
+/// A fake whose model answers from the offline engine; `tweak` may change an answer (the
+/// call's prompt, the reply, how many calls so far) to inject a fault.
+fn scripted(
+    protocol: Protocol,
+    key: Option<&str>,
+    tweak: impl Fn(&str, Reply, usize) -> Reply + Send + Sync + 'static,
+) -> FakeModel {
+    let calls = AtomicUsize::new(0);
+    let responder = Responder(Arc::new(move |body: &Value| {
+        let prompt = prompt_of(body);
+        let text = answer(&prompt)?;
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        Some(tweak(&prompt, Reply::text(text).chunk_chars(64).usage(100, 50), n))
+    }));
+    let mut config = FakeConfig::new(protocol);
+    config.api_key = key.map(str::to_string);
+    config.responder = Some(responder);
+    FakeModel::start_with(config)
+}
+
+fn plain(protocol: Protocol, key: Option<&str>) -> FakeModel {
+    scripted(protocol, key, |_, reply, _| reply)
+}
+
+/// The offline app, as the reference every engine must reproduce.
+fn reference() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) =
+        cli(&["generate", IDEA, "--dir", dir.path().to_str().unwrap(), "--engine", "offline", "--no-tests"]);
+    assert_eq!(code, 0, "{err}");
+    dir
+}
+
+fn assert_same_app(dir: &Path, reference: &Path) {
+    let planned = planned_files(dir);
+    assert!(planned.len() > 10);
+    for rel in &planned {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")),
+            std::fs::read_to_string(reference.join(rel)).unwrap(),
+            "{rel} differs from what the model wrote"
+        );
+    }
+    let tmp: Vec<String> =
+        autocrea_e2e::files_below(dir).into_iter().filter(|f| f.ends_with(".tmp")).collect();
+    assert!(tmp.is_empty(), "temporary files left: {tmp:?}");
+}
+
+/// `autocrea generate` with the environment of one engine; returns (exit code, summary, stderr).
+fn generate(env: &[(&str, &str)], dir: &Path, engine: &str) -> (i32, Value, String) {
+    let (code, out, err) = cli_with_env(
+        &["generate", IDEA, "--dir", dir.to_str().unwrap(), "--engine", engine, "--no-tests", "--json"],
+        env,
+    );
+    let summary = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, summary, err)
+}
+
+struct EngineCase {
+    name: &'static str,
+    engine: &'static str,
+    protocol: Protocol,
+    env: fn(&str) -> Vec<(&'static str, String)>,
+    key: Option<&'static str>,
+    auth_header: Option<(&'static str, &'static str)>,
+}
+
+const CASES: &[EngineCase] = &[
+    EngineCase {
+        name: "joxcoder over TGI generate_stream",
+        engine: "joxcoder",
+        protocol: Protocol::Tgi,
+        env: |url| vec![("JOXCODER_API_URL", url.to_string()), ("JOXCODER_API_KEY", "hf_test_key".into())],
+        key: Some("hf_test_key"),
+        auth_header: Some(("authorization", "Bearer hf_test_key")),
+    },
+    EngineCase {
+        name: "joxcoder over the HF Inference API",
+        engine: "joxcoder",
+        protocol: Protocol::Tgi,
+        env: |url| {
+            vec![
+                ("JOXCODER_API_URL", format!("{url}/models/joxcoder/joxcoder-7b")),
+                ("JOXCODER_API_KEY", "hf_test_key".into()),
+            ]
+        },
+        key: Some("hf_test_key"),
+        auth_header: Some(("authorization", "Bearer hf_test_key")),
+    },
+    EngineCase {
+        name: "joxcoder over the OpenAI-compatible chat route",
+        engine: "joxcoder",
+        protocol: Protocol::Tgi,
+        env: |url| {
+            vec![
+                ("JOXCODER_API_URL", format!("{url}/v1")),
+                ("JOXCODER_API_KEY", "hf_test_key".into()),
+                ("JOXCODER_MODEL", "joxcoder/joxcoder-7b".into()),
+            ]
+        },
+        key: Some("hf_test_key"),
+        auth_header: Some(("authorization", "Bearer hf_test_key")),
+    },
+    EngineCase {
+        name: "openai",
+        engine: "openai",
+        protocol: Protocol::OpenAi,
+        env: |url| {
+            vec![("OPENAI_API_KEY", "sk-test-openai".into()), ("OPENAI_BASE_URL", format!("{url}/v1"))]
+        },
+        key: Some("sk-test-openai"),
+        auth_header: Some(("authorization", "Bearer sk-test-openai")),
+    },
+    EngineCase {
+        name: "anthropic",
+        engine: "anthropic",
+        protocol: Protocol::Anthropic,
+        env: |url| vec![("ANTHROPIC_API_KEY", "sk-ant-test".into()), ("ANTHROPIC_BASE_URL", url.to_string())],
+        key: Some("sk-ant-test"),
+        auth_header: Some(("x-api-key", "sk-ant-test")),
+    },
+    EngineCase {
+        name: "a local OpenAI-compatible server",
+        engine: "local",
+        protocol: Protocol::OpenAi,
+        env: |url| {
+            vec![
+                ("AUTOCREA_LOCAL_BASE_URL", format!("{url}/v1")),
+                ("AUTOCREA_LOCAL_MODEL", "gpt-4o-mini".into()),
+            ]
+        },
+        key: None,
+        auth_header: None,
+    },
+];
+
+/// A whole generation through each engine kind, over LSP, from scripted answers: the app is
+/// the offline one byte for byte, text streams to the client, tokens are counted, the key is
+/// sent where the protocol wants it and never logged.
+#[test]
+fn whole_generation_through_each_engine_over_lsp() {
+    let reference = reference();
+    for case in CASES {
+        let fake = plain(case.protocol, case.key);
+        let env = (case.env)(&fake.url());
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let root = tempfile::tempdir().unwrap();
+        let mut env = env;
+        env.push(("AUTOCREA_LOG", "trace"));
+        let mut lsp = Lsp::spawn_with_env(&["lsp"], &env);
+        lsp.initialize(initialize_params("vscode", root.path()));
+        let dir = root.path().join("blog");
+        let summary = lsp
+            .request(
+                "workspace/executeCommand",
+                json!({"command": "autocrea.generate", "arguments": [{"idea": IDEA, "dir": dir, "wait": true, "runTests": false}]}),
+            )
+            .unwrap();
+        assert_eq!(summary["status"], "succeeded", "{}: {summary:#}", case.name);
+        assert_eq!(summary["engine"], case.engine, "{}", case.name);
+        assert!(summary["tokens"]["output"].as_u64().unwrap() > 0, "{}: tokens counted", case.name);
+        for role in summary["roles"].as_array().unwrap().iter().filter(|r| r["role"] != "security") {
+            assert!(
+                role["tokens"]["input"].as_u64().unwrap() > 0,
+                "{}: tokens of {}",
+                case.name,
+                role["role"]
+            );
+        }
+        assert_same_app(&dir, reference.path());
+        let streamed: String = lsp
+            .notifications("autocrea/stream")
+            .iter()
+            .filter(|n| n["params"]["role"] == "backend")
+            .map(|n| n["params"]["text"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            streamed.contains("FILE: app/main.py"),
+            "{}: the model's text streams to the client",
+            case.name
+        );
+        let requests = fake.requests();
+        assert!(requests.len() >= 5, "{}", case.name);
+        if let Some((header, value)) = case.auth_header {
+            assert!(requests.iter().all(|r| r.header(header) == Some(value)), "{}: {header}", case.name);
+        }
+        if case.protocol == Protocol::Anthropic {
+            assert!(requests.iter().all(|r| r.header("anthropic-version").is_some()));
+        }
+        let log = lsp.stderr();
+        assert!(log.contains("model request"), "{}: trace logging is on", case.name);
+        if let Some(key) = case.key {
+            assert!(!log.contains(key), "{}: the key reached the log", case.name);
+        }
+        assert_eq!(lsp.shutdown_and_exit(), 0);
+    }
+}
+
+fn openai_env(fake: &FakeModel) -> Vec<(&'static str, String)> {
+    vec![("OPENAI_API_KEY", "sk-test-openai".into()), ("OPENAI_BASE_URL", format!("{}/v1", fake.url()))]
+}
+
+fn run_openai(fake: &FakeModel) -> (tempfile::TempDir, i32, Value, String) {
+    let env = openai_env(fake);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, summary, err) = generate(&env, dir.path(), "openai");
+    (dir, code, summary, err)
+}
+
+#[test]
+fn refused_key_says_which_variable_and_writes_nothing() {
+    let fake = plain(Protocol::Tgi, Some("the-right-key"));
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let (code, summary, err) =
+        generate(&[("JOXCODER_API_URL", &url), ("JOXCODER_API_KEY", "a-wrong-key")], dir.path(), "joxcoder");
+    assert_eq!(code, 1);
+    let error = summary["error"].as_str().unwrap();
+    assert!(error.contains("JoxCoder answered 401: the key in JOXCODER_API_KEY was refused"), "{error}");
+    assert!(!err.contains("a-wrong-key") && !summary.to_string().contains("a-wrong-key"));
+    assert_eq!(fake.requests().len(), 1, "a 401 is not retried");
+    assert!(autocrea_e2e::files_below(dir.path()).is_empty(), "nothing was written");
+}
+
+#[test]
+fn unknown_model_names_model_and_url() {
+    let fake = plain(Protocol::OpenAi, Some("sk-test-openai"));
+    let env = openai_env(&fake);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("OPENAI_MODEL", "gpt-nonexistent"));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, summary, _) = generate(&env, dir.path(), "openai");
+    assert_eq!(code, 1);
+    let error = summary["error"].as_str().unwrap();
+    assert!(error.contains("model `gpt-nonexistent` was not found at http://127.0.0.1"), "{error}");
+    assert!(autocrea_e2e::files_below(dir.path()).is_empty());
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_with_the_wait_said() {
+    let fake = plain(Protocol::OpenAi, Some("sk-test-openai"));
+    fake.push(Reply::rate_limited(1)).push(Reply::server_error());
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert!(err.contains("rate limited; retrying in 1 s"), "{err}");
+    assert!(err.contains("answered 500"), "{err}");
+    let notices = summary["notices"].to_string();
+    assert!(notices.contains("rate limited"), "{notices}");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn a_stream_cut_mid_file_keeps_whole_files_and_asks_for_the_rest() {
+    // The frontend's three files come in one call: cut it inside the second file.
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), |prompt, reply, _| {
+        if wanted_files(prompt).len() > 1 && !prompt.contains("repair") {
+            let cut = answer(prompt).unwrap().find("FILE: static/app.js").unwrap() + 400;
+            return reply.cut_after_bytes(cut * 3);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert!(err.contains("broke off"), "{err}");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn truncated_by_the_output_limit_is_re_requested_one_file_per_call() {
+    let fake = scripted(Protocol::Anthropic, Some("sk-ant-test"), |prompt, reply, _| {
+        let wanted = wanted_files(prompt);
+        if wanted.len() > 1 {
+            // Stop in the middle of the last file, as a model at its max_tokens would.
+            let text = answer(prompt).unwrap();
+            let cut = text.rfind("FILE: ").unwrap() + 200;
+            return Reply::text(&text[..cut]).finish(Finish::Length).chunk_chars(64);
+        }
+        reply
+    });
+    let url = fake.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, summary, err) = generate(
+        &[("ANTHROPIC_API_KEY", "sk-ant-test"), ("ANTHROPIC_BASE_URL", &url)],
+        dir.path(),
+        "anthropic",
+    );
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert!(err.contains("cut off by the output limit"), "{err}");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn a_malformed_event_is_retried_and_nothing_half_written_lands() {
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), move |prompt, reply, _| {
+        if wanted_files(prompt) == ["app/main.py"] && first.swap(false, Ordering::SeqCst) {
+            return reply.malformed_after(3);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert!(err.contains("not JSON") && err.contains("asking for app/main.py again"), "{err}");
+    let calls = fake.requests().iter().filter(|r| prompt_of(&r.body).contains("- app/main.py:")).count();
+    assert_eq!(calls, 2, "the broken stream was tried once more");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn a_file_that_never_arrives_whole_stops_the_role_with_a_clear_message() {
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), |prompt, reply, _| {
+        if wanted_files(prompt) == ["app/main.py"] {
+            return reply.malformed_after(3);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 1, "{summary:#}\n{err}");
+    let error = summary["error"].as_str().unwrap();
+    assert!(error.contains("could not write app/main.py whole"), "{error}");
+    assert!(!dir.path().join("app/main.py").exists(), "no half-written file");
+}
+
+#[test]
+fn a_reply_with_no_files_is_answered_with_the_parse_error() {
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), |prompt, reply, _| {
+        if wanted_files(prompt) == ["app/db.py"] && !prompt.contains("could not be used") {
+            return Reply::text("Sure! I'd be happy to help with the database layer.").chunk_chars(16);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    let retry = fake
+        .requests()
+        .into_iter()
+        .map(|r| prompt_of(&r.body))
+        .find(|p| p.contains("- app/db.py:") && p.contains("could not be used"))
+        .expect("the parse error was sent back");
+    assert!(retry.contains("FILE:"), "{retry}");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn a_path_leading_out_is_refused_and_nothing_lands_outside() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("x");
+    let escape = format!("../../{}", target.display());
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), move |prompt, reply, _| {
+        if wanted_files(prompt) == ["app/db.py"] && first.swap(false, Ordering::SeqCst) {
+            let text = answer(prompt).unwrap().replace("FILE: app/db.py", &format!("FILE: {escape}"));
+            return Reply::text(text).chunk_chars(64);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert!(err.contains("the plan does not give that file"), "{err}");
+    assert!(!target.exists(), "a file was written outside the app");
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn a_slow_first_token_times_out_and_is_retried() {
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), |_, reply, n| {
+        if n == 0 { reply.first_byte_delay(Duration::from_secs(3)) } else { reply }
+    });
+    let root = tempfile::tempdir().unwrap();
+    let env = openai_env(&fake);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut lsp = Lsp::spawn_with_env(&["lsp"], &env);
+    let mut params = initialize_params("neovim", root.path());
+    params["initializationOptions"] =
+        json!({"engine": "openai", "timeouts": {"firstTokenSecs": 1}, "runTests": false});
+    lsp.initialize(params);
+    let dir = root.path().join("blog");
+    let summary = lsp
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "autocrea.generate", "arguments": [{"idea": IDEA, "dir": dir, "wait": true}]}),
+        )
+        .unwrap();
+    assert_eq!(summary["status"], "succeeded", "{summary:#}");
+    assert!(summary["notices"].to_string().contains("first-token timeout"), "{summary:#}");
+    assert_same_app(&dir, reference().path());
+    assert_eq!(lsp.shutdown_and_exit(), 0);
+}
+
+#[test]
+fn a_refused_first_engine_falls_back_to_the_next_and_says_so() {
+    let jox = plain(Protocol::Tgi, Some("right"));
+    let anthropic = plain(Protocol::Anthropic, Some("sk-ant-test"));
+    let (jurl, aurl) = (jox.url(), anthropic.url());
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = cli_with_env(
+        &["generate", IDEA, "--dir", dir.path().to_str().unwrap(), "--no-tests", "--json"],
+        &[
+            ("JOXCODER_API_URL", &jurl),
+            ("JOXCODER_API_KEY", "wrong"),
+            ("ANTHROPIC_API_KEY", "sk-ant-test"),
+            ("ANTHROPIC_BASE_URL", &aurl),
+        ],
+    );
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert_eq!(summary["engine"], "anthropic", "the engine that finished the run");
+    assert!(err.contains("switching to the `anthropic` engine"), "{err}");
+    assert!(summary["notices"].to_string().contains("JOXCODER_API_KEY was refused"));
+    assert_eq!(jox.requests().len(), 1);
+    assert_same_app(dir.path(), reference().path());
+}
+
+#[test]
+fn with_no_model_configured_the_offline_engine_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) =
+        cli(&["generate", IDEA, "--dir", dir.path().to_str().unwrap(), "--no-tests", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["engine"], "offline");
+    assert!(summary.get("tokens").is_none(), "offline runs cost no tokens");
+}
