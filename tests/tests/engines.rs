@@ -82,7 +82,8 @@ fn scripted(
     let calls = AtomicUsize::new(0);
     let responder = Responder(Arc::new(move |body: &Value| {
         let prompt = prompt_of(body);
-        let text = answer(&prompt)?;
+        // A call the scripted model has no answer for gets an empty reply, unless `tweak` gives one.
+        let text = answer(&prompt).unwrap_or_default();
         let n = calls.fetch_add(1, Ordering::SeqCst);
         Some(tweak(&prompt, Reply::text(text).chunk_chars(64).usage(100, 50), n))
     }));
@@ -495,4 +496,94 @@ fn with_no_model_configured_the_offline_engine_runs() {
     let summary: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["engine"], "offline");
     assert!(summary.get("tokens").is_none(), "offline runs cost no tokens");
+}
+
+/// Failing tests go back to the role that owns the faulty file, with the failing output, and
+/// the repaired app's tests pass; each round shows in progress.
+#[test]
+fn failing_tests_go_back_to_the_owning_role_and_get_repaired() {
+    let broken = std::sync::atomic::AtomicBool::new(true);
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), move |prompt, reply, _| {
+        if prompt.contains("Say which files are at fault") {
+            assert!(prompt.contains("test_create_returns_201"), "the tester sees the failing output");
+            return Reply::text(
+                "The create route answers 200.\n\n```json\n{\"faults\": [{\"test\": \"tests/test_posts.py::test_create_returns_201_and_the_stored_row\", \
+                 \"path\": \"app/routers/posts.py\", \"role\": \"backend\", \"reason\": \"POST answers 200, not 201\"}]}\n```\n",
+            );
+        }
+        if wanted_files(prompt) == ["app/routers/posts.py"] && broken.swap(false, Ordering::SeqCst) {
+            let text = answer(prompt).unwrap().replace("status.HTTP_201_CREATED", "status.HTTP_200_OK");
+            return Reply::text(text).chunk_chars(64);
+        }
+        if prompt.contains("This is a repair round") {
+            assert!(prompt.contains("FILE: app/routers/posts.py"), "the role sees the file it rewrites");
+        }
+        reply
+    });
+    let env = openai_env(&fake);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = cli_with_env(
+        &["generate", IDEA, "--dir", dir.path().to_str().unwrap(), "--engine", "openai", "--json"],
+        &env,
+    );
+    let summary: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    assert_eq!(summary["tests"]["status"], "passed", "{summary:#}");
+    assert_eq!(summary["tests"]["repairRounds"], 1);
+    assert!(err.contains("repair round 1/3"), "{err}");
+    assert!(
+        summary["roles"][4]["tokens"]["input"].as_u64().unwrap() > 0,
+        "the diagnosis counts for the tester"
+    );
+    assert_same_app(dir.path(), reference().path());
+}
+
+/// Cancelling stops the model's stream at once, and no half file lands.
+#[test]
+fn cancel_stops_the_model_stream_at_once() {
+    let fake = scripted(Protocol::Anthropic, Some("sk-ant-test"), |prompt, reply, _| {
+        if wanted_files(prompt).len() > 1 {
+            // The frontend stalls mid-answer for a minute.
+            return reply.stall_after(3, Duration::from_secs(60));
+        }
+        reply
+    });
+    let url = fake.url();
+    let root = tempfile::tempdir().unwrap();
+    let mut lsp =
+        Lsp::spawn_with_env(&["lsp"], &[("ANTHROPIC_API_KEY", "sk-ant-test"), ("ANTHROPIC_BASE_URL", &url)]);
+    lsp.initialize(initialize_params("vscode", root.path()));
+    let dir = root.path().join("blog");
+    let started = lsp
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "autocrea.generate", "arguments": [{"idea": IDEA, "dir": dir, "runTests": false}]}),
+        )
+        .unwrap();
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    lsp.wait_for("the frontend streaming", |m| {
+        m["method"] == "autocrea/stream" && m["params"]["role"] == "frontend"
+    });
+    let asked = std::time::Instant::now();
+    lsp.request(
+        "workspace/executeCommand",
+        json!({"command": "autocrea.cancel", "arguments": [{"runId": run_id}]}),
+    )
+    .unwrap();
+    let id = run_id.clone();
+    let finished = lsp.wait_for("runFinished", move |m| {
+        m["method"] == "autocrea/runFinished" && m["params"]["runId"] == id
+    });
+    assert_eq!(finished["params"]["status"], "cancelled");
+    assert!(asked.elapsed() < Duration::from_secs(10), "the stalled stream was dropped, not waited for");
+    let reference = reference();
+    for rel in autocrea_e2e::files_below(&dir).iter().filter(|f| !f.starts_with(".autocrea")) {
+        assert_eq!(
+            std::fs::read(dir.join(rel)).unwrap(),
+            std::fs::read(reference.path().join(rel)).unwrap(),
+            "{rel} is not whole"
+        );
+    }
+    assert_eq!(lsp.shutdown_and_exit(), 0);
 }

@@ -9,15 +9,78 @@ import { NotificationType } from 'vscode-languageclient';
  *  and `workspace/configuration` pulls. Every field is optional; the server fills in defaults. */
 export const CONFIG_SECTION = 'autocrea';
 
-/** Engine names, the same everywhere (settings, `--engine`, summaries). Only `offline` works today. */
+/** Engine names, the same everywhere (settings, `--engine`, summaries). Every engine works;
+ *  a model engine needs its configuration (see `Options.engine`). */
 export type Engine = 'joxcoder' | 'openai' | 'anthropic' | 'local' | 'offline';
 
 export const ENGINES: readonly Engine[] = ['joxcoder', 'openai', 'anthropic', 'local', 'offline'];
 
+/** The `engine` setting: an engine, or `auto`. */
+export type EngineSetting = 'auto' | Engine;
+
+/** Role names, as in `roles` settings and summaries. */
+export type Role = 'architect' | 'backend' | 'frontend' | 'devops' | 'tester' | 'security';
+
+/** JoxCoder's wire protocol; `auto` recognises it from the URL. */
+export type JoxcoderProtocol = 'auto' | 'inference' | 'tgi' | 'tgi-generate' | 'chat';
+
+/** `joxcoder`: settings win over JOXCODER_API_URL / JOXCODER_MODEL. The key comes only from
+ *  the environment (JOXCODER_API_KEY), never from settings. */
+export interface JoxcoderOptions {
+  /** http(s) URL of the endpoint. */
+  url?: string;
+  /** Default `"joxcoder"`. */
+  model?: string;
+  /** Default `"auto"`. */
+  protocol?: JoxcoderProtocol;
+}
+
+/** `openai`, `anthropic`, `local`: settings win over OPENAI_BASE_URL / OPENAI_MODEL,
+ *  ANTHROPIC_BASE_URL / ANTHROPIC_MODEL, AUTOCREA_LOCAL_BASE_URL / AUTOCREA_LOCAL_MODEL. Keys come
+ *  only from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY; a local server gets none). */
+export interface EndpointOptions {
+  /** http(s) base URL. */
+  baseUrl?: string;
+  /** The local engine needs one; OpenAI defaults to `gpt-4o-mini`, Anthropic to `claude-sonnet-4-5`. */
+  model?: string;
+}
+
+/** Per-role overrides of the model call. */
+export interface RoleOptions {
+  model?: string;
+  /** 0 to 2. */
+  temperature?: number;
+  /** Positive, at most 1000000. */
+  maxTokens?: number;
+}
+
+/** Model call time limits, in seconds (positive). */
+export interface TimeoutOptions {
+  /** Default 10. */
+  connectSecs?: number;
+  /** Default 120. */
+  firstTokenSecs?: number;
+  /** Default 60. */
+  idleSecs?: number;
+}
+
 /** Raw options as the client sends them (section `autocrea`). */
 export interface Options {
-  /** Default `"offline"`. */
-  engine?: Engine;
+  /** Default `"auto"`: the first configured engine among JoxCoder (JOXCODER_API_URL /
+   *  JOXCODER_API_KEY), Anthropic (ANTHROPIC_API_KEY), OpenAI (OPENAI_API_KEY) and a local
+   *  server, else `offline`. */
+  engine?: EngineSetting;
+  /** Model engines tried, in order, when the one in use fails for a reason retrying cannot fix.
+   *  Default (unset): every other configured model engine; `[]`: none. */
+  fallback?: Engine[];
+  joxcoder?: JoxcoderOptions;
+  openai?: EndpointOptions;
+  anthropic?: EndpointOptions;
+  local?: EndpointOptions;
+  roles?: Partial<Record<Role, RoleOptions>>;
+  /** Rounds of the tester's repair loop with a model engine, 0 to 10. Default 3. */
+  repairRounds?: number;
+  timeouts?: TimeoutOptions;
   /** Where a new app goes, absolute or relative to the workspace root. Default: a new folder
    *  named after the app, or the root itself when it is empty. */
   targetFolder?: string;
@@ -46,7 +109,7 @@ export interface GenerateParams {
   /** Await the end of the run and answer with its `RunSummary`. Default false. */
   wait?: boolean;
   overwrite?: boolean;
-  engine?: Engine;
+  engine?: EngineSetting;
   runTests?: boolean;
 }
 
@@ -72,6 +135,14 @@ export interface CancelResult {
 // Notifications, server → client
 // ---------------------------------------------------------------------------------------------
 
+/** Work-done progress: each run has one, token `autocrea/run/<runId>`, cancellable. Its messages
+ *  are `"<role>: <message>"`; besides steps they carry notices such as
+ *  `"backend: JoxCoder: rate limited; retrying in 8 s"` or a switch to a fallback engine (also logged as
+ *  `window/logMessage` warnings and collected in `RunSummary.notices`). */
+export function progressToken(runId: string): string {
+  return `autocrea/run/${runId}`;
+}
+
 /** `autocrea/stream`: text output of a role as it arrives (e.g. the generated app's test output). */
 export const STREAM = 'autocrea/stream';
 
@@ -88,11 +159,21 @@ export const RUN_FINISHED = 'autocrea/runFinished';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
+/** Tokens of model calls, as the servers reported them. */
+export interface Tokens {
+  input: number;
+  output: number;
+  /** Some figures were estimated (about 4 characters a token). */
+  estimated: boolean;
+}
+
 export interface RoleSummary {
   role: string;
   status: string;
   files: string[];
   message?: string;
+  /** Tokens of the role's model calls (absent for the offline engine). */
+  tokens?: Tokens;
 }
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
@@ -103,6 +184,8 @@ export interface TestSummary {
   passed?: number;
   failed?: number;
   output?: string;
+  /** Repair rounds run (failures sent back to the roles that own the files); absent when none. */
+  repairRounds?: number;
 }
 
 export interface SecuritySummary {
@@ -123,6 +206,11 @@ export interface RunSummary {
   security: SecuritySummary;
   findings: unknown[];
   filesWritten: number;
+  /** Tokens of every model call of the run (absent for the offline engine). */
+  tokens?: Tokens;
+  /** Retries, fallbacks and other things the user was told during the run ("backend: …").
+   *  The same texts arrive during the run as work-done progress messages. */
+  notices?: string[];
   durationMs: number;
 }
 

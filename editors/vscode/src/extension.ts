@@ -48,17 +48,59 @@ export async function deactivate(): Promise<void> {
   await c?.stop();
 }
 
+/** Settings sent to the server, in order. Client-only settings (`serverPath`, `trace`) are not. */
+const SERVER_SETTINGS = [
+  'engine',
+  'fallback',
+  'joxcoder',
+  'openai',
+  'anthropic',
+  'local',
+  'roles',
+  'repairRounds',
+  'timeouts',
+  'targetFolder',
+  'runTests',
+  'overwrite',
+  'maxFileBytes',
+  'testTimeoutSecs',
+] as const;
+
 /** The `autocrea` section as the server expects it: settings that are unset (null) are left out,
  *  and client-only settings (`serverPath`, `trace`) are not sent. */
 export function serverOptions(config: vscode.WorkspaceConfiguration): ext.Options {
-  const options: Record<string, unknown> & ext.Options = {};
-  for (const key of ['engine', 'targetFolder', 'runTests', 'overwrite', 'maxFileBytes', 'testTimeoutSecs']) {
-    const value: unknown = config.get(key);
-    if (value !== undefined && value !== null) {
+  const options: Record<string, unknown> = {};
+  for (const key of SERVER_SETTINGS) {
+    const value = withoutUnset(config.get(key));
+    if (value !== undefined) {
       options[key] = value;
     }
   }
   return options;
+}
+
+/** A setting's value with what is unset left out: null, and inside objects (`joxcoder`, `roles`,
+ *  `timeouts`…) null or blank strings and objects left empty by that. `undefined` when nothing
+ *  is left of an object (VS Code reports an object setting nobody set as `{}`). Arrays stay as
+ *  they are: `fallback: []` means "no fallback". */
+function withoutUnset(value: unknown, nested = false): unknown {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (nested && typeof value === 'string' && value.trim() === '') {
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return value;
+  }
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const inner = withoutUnset(v, true);
+    if (inner !== undefined) {
+      kept[k] = inner;
+    }
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined;
 }
 
 async function startServer(): Promise<void> {
@@ -298,14 +340,28 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
 
 function headline(s: ext.RunSummary): string {
   const app = s.app || s.idea;
+  const tokens = s.tokens ? `, ${tokensText(s.tokens)}` : '';
   switch (s.status) {
     case 'succeeded':
-      return `${app} is ready in ${s.dir} (${s.filesWritten} files, tests ${testsText(s.tests)}).`;
+      return `${app} is ready in ${s.dir} (${s.filesWritten} files, tests ${testsText(s.tests)}${tokens}).`;
     case 'cancelled':
-      return `run for "${s.idea}" was cancelled (${s.filesWritten} files written).`;
+      return `run for "${s.idea}" was cancelled (${s.filesWritten} files written${tokens}).`;
     case 'failed':
-      return `run for "${s.idea}" failed: ${s.error ?? `tests ${testsText(s.tests)}`}.`;
+      return `run for "${s.idea}" failed: ${s.error ?? `tests ${testsText(s.tests)}`}${s.tokens ? ` (${tokensText(s.tokens)})` : ''}.`;
   }
+}
+
+/** "12.3k tokens", "~850 tokens" when some figures were estimated. */
+function tokensText(t: ext.Tokens): string {
+  const n = t.input + t.output;
+  const count = n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(2)}M`;
+  return `${t.estimated ? '~' : ''}${count} tokens`;
+}
+
+/** "12.3k tokens (9.1k in, 3.2k out)". */
+function tokensDetail(t: ext.Tokens): string {
+  const short = (n: number): string => (n < 1000 ? String(n) : `${(n / 1000).toFixed(1)}k`);
+  return `${tokensText(t)} (${short(t.input)} in, ${short(t.output)} out${t.estimated ? ', partly estimated' : ''})`;
 }
 
 function testsText(t: ext.TestSummary): string {
@@ -323,10 +379,18 @@ function describeRun(s: ext.RunSummary): string {
     lines.push(`  error: ${s.error}`);
   }
   for (const r of s.roles) {
-    lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${r.message ? ` — ${r.message}` : ''}`);
+    const tokens = r.tokens ? `, ${tokensText(r.tokens)}` : '';
+    lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${tokens}${r.message ? ` — ${r.message}` : ''}`);
   }
-  lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}`);
+  const repairs = s.tests.repairRounds ? ` after ${s.tests.repairRounds} repair round${s.tests.repairRounds === 1 ? '' : 's'}` : '';
+  lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}${repairs}`);
   lines.push(`  security: ${s.security.status} — ${s.security.message}`);
   lines.push(`  ${s.filesWritten} files written`);
+  if (s.tokens) {
+    lines.push(`  ${tokensDetail(s.tokens)}`);
+  }
+  for (const notice of s.notices ?? []) {
+    lines.push(`  notice: ${notice}`);
+  }
   return lines.join('\n');
 }

@@ -5,16 +5,32 @@ local M = {}
 
 --- Configuration section (initializationOptions, workspace/didChangeConfiguration,
 --- workspace/configuration). Keys, all optional:
----   engine          "joxcoder"|"openai"|"anthropic"|"local"|"offline" (default "offline"; only
----                   "offline" works today)
+---   engine          "auto"|"joxcoder"|"openai"|"anthropic"|"local"|"offline" (default "auto": the
+---                   first configured engine among JoxCoder (JOXCODER_API_URL/JOXCODER_API_KEY),
+---                   Anthropic (ANTHROPIC_API_KEY), OpenAI (OPENAI_API_KEY), a local server; else
+---                   "offline")
+---   fallback        list of model engine names tried in order when the engine in use fails for
+---                   a reason retrying cannot fix (default: every other configured model engine)
+---   joxcoder        { url?, model?, protocol? = "auto"|"inference"|"tgi"|"tgi-generate"|"chat" }
+---   openai          { baseUrl?, model? }
+---   anthropic       { baseUrl?, model? }
+---   local           { baseUrl?, model? } (an OpenAI-compatible server; both needed)
+---   roles           { [role] = { model?, temperature? (0-2), maxTokens? } }, role one of
+---                   architect, backend, frontend, devops, tester, security
+---   repairRounds    integer 0-10, default 3 (the tester's repair loop with a model engine)
+---   timeouts        { connectSecs? = 10, firstTokenSecs? = 120, idleSecs? = 60 }
 ---   targetFolder    where a new app goes, absolute or relative to the workspace root
 ---   runTests        boolean, default true
 ---   overwrite       boolean, default false (never replace a file the user wrote)
 ---   maxFileBytes    integer, default 1048576
 ---   testTimeoutSecs integer, default 600
+--- API keys are never settings: they come from the environment of the server (JOXCODER_API_KEY,
+--- OPENAI_API_KEY, ANTHROPIC_API_KEY).
 M.CONFIG_SECTION = 'autocrea'
 
 M.ENGINES = { 'joxcoder', 'openai', 'anthropic', 'local', 'offline' }
+--- Values of the `engine` setting.
+M.ENGINE_SETTINGS = { 'auto', 'joxcoder', 'openai', 'anthropic', 'local', 'offline' }
 
 --- `workspace/executeCommand` commands.
 --- autocrea.generate, arguments { { idea, dir?, wait?, overwrite?, engine?, runTests? } }
@@ -28,9 +44,15 @@ M.CANCEL = 'autocrea.cancel'
 M.STREAM = 'autocrea/stream'
 --- autocrea/runFinished: RunSummary
 ---   { runId, idea, dir, app, engine, status = "succeeded"|"failed"|"cancelled", error?,
----     roles = { { role, status, files, message? } },
----     tests = { status = "passed"|"failed"|"skipped"|"error", command, passed?, failed?, output? },
----     security = { status, message }, findings, filesWritten, durationMs }
+---     roles = { { role, status, files, message?, tokens? } },
+---     tests = { status = "passed"|"failed"|"skipped"|"error", command, passed?, failed?, output?,
+---               repairRounds? },
+---     security = { status, message }, findings, filesWritten,
+---     tokens? = { input, output, estimated } (run total; absent for offline),
+---     notices? = { "backend: JoxCoder: rate limited; retrying in 8 s", … } (retries, fallbacks),
+---     durationMs }
+--- Work-done progress (token "autocrea/run/<runId>"): messages "<role>: <message>", including
+--- the same notices as they happen.
 M.RUN_FINISHED = 'autocrea/runFinished'
 
 --- Tells a RunSummary from the { runId, dir } answer of autocrea.generate.

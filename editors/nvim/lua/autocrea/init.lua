@@ -1,7 +1,7 @@
 -- AUTOCREA for Neovim (>= 0.10): starts `autocrea lsp`, shows what the roles stream, reports
 -- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaOutput / :AutocreaReadme.
 --
---   require('autocrea').setup({ settings = { engine = 'offline' } })
+--   require('autocrea').setup({ settings = { engine = 'auto' } })
 
 local ext = require('autocrea.ext')
 
@@ -16,9 +16,11 @@ M.defaults = {
   filetypes = nil,
   -- Markers of the workspace root; without one the current directory is the root.
   root_markers = { '.git', 'AUTOCREA.md' },
-  -- The `autocrea` section: engine, targetFolder, runTests, overwrite, maxFileBytes,
-  -- testTimeoutSecs (see lua/autocrea/ext.lua). Sent as initializationOptions, pushed with
-  -- workspace/didChangeConfiguration and answered to workspace/configuration pulls.
+  -- The `autocrea` section: engine (default 'auto'), fallback, joxcoder, openai, anthropic,
+  -- local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes,
+  -- testTimeoutSecs (see lua/autocrea/ext.lua; API keys come from the environment). Sent as
+  -- initializationOptions, pushed with workspace/didChangeConfiguration and answered to
+  -- workspace/configuration pulls.
   settings = {},
   -- Called with each autocrea/stream params ({ runId, role, text }) after it is appended to the
   -- output buffer.
@@ -131,15 +133,47 @@ local function tests_text(t)
   return tostring(t.status)
 end
 
+--- "12.3k tokens" ("~…" when some figures were estimated), or nil without token counts.
+local function tokens_text(t)
+  if type(t) ~= 'table' then
+    return nil
+  end
+  local n = (tonumber(t.input) or 0) + (tonumber(t.output) or 0)
+  local count
+  if n < 1000 then
+    count = tostring(n)
+  elseif n < 1000000 then
+    count = ('%.1fk'):format(n / 1000)
+  else
+    count = ('%.2fM'):format(n / 1000000)
+  end
+  return (t.estimated == true and '~' or '') .. count .. ' tokens'
+end
+
 --- One line for vim.notify.
 function M.headline(s)
   local app = (not is_null(s.app) and s.app ~= '') and s.app or s.idea
+  local tokens = tokens_text(s.tokens)
   if s.status == 'succeeded' then
-    return ('%s is ready in %s (%d files, tests %s)'):format(app, s.dir, s.filesWritten or 0, tests_text(s.tests))
+    return ('%s is ready in %s (%d files, tests %s%s)'):format(
+      app,
+      s.dir,
+      s.filesWritten or 0,
+      tests_text(s.tests),
+      tokens and (', ' .. tokens) or ''
+    )
   elseif s.status == 'cancelled' then
-    return ('run for "%s" was cancelled (%d files written)'):format(s.idea, s.filesWritten or 0)
+    return ('run for "%s" was cancelled (%d files written%s)'):format(
+      s.idea,
+      s.filesWritten or 0,
+      tokens and (', ' .. tokens) or ''
+    )
   end
-  return ('run for "%s" failed: %s'):format(s.idea, is_null(s.error) and ('tests ' .. tests_text(s.tests)) or s.error)
+  return ('run for "%s" failed: %s%s'):format(
+    s.idea,
+    is_null(s.error) and ('tests ' .. tests_text(s.tests)) or s.error,
+    tokens and (' (' .. tokens .. ')') or ''
+  )
 end
 
 local function describe_run(s)
@@ -158,15 +192,33 @@ local function describe_run(s)
   end
   for _, r in ipairs(s.roles or {}) do
     local msg = is_null(r.message) and '' or (' — ' .. r.message)
-    table.insert(lines, ('  %s: %s, %d files%s'):format(r.role, r.status, #(r.files or {}), msg))
+    local tokens = tokens_text(r.tokens)
+    tokens = tokens and (', ' .. tokens) or ''
+    table.insert(lines, ('  %s: %s, %d files%s%s'):format(r.role, r.status, #(r.files or {}), tokens, msg))
   end
   if type(s.tests) == 'table' then
-    table.insert(lines, ('  tests (%s): %s'):format(s.tests.command, tests_text(s.tests)))
+    local rounds = tonumber(s.tests.repairRounds) or 0
+    local repairs = rounds > 0 and (' after %d repair round%s'):format(rounds, rounds == 1 and '' or 's') or ''
+    local command = is_null(s.tests.command) and '' or (' (' .. s.tests.command .. ')')
+    table.insert(lines, ('  tests%s: %s%s'):format(command, tests_text(s.tests), repairs))
   end
   if type(s.security) == 'table' then
     table.insert(lines, ('  security: %s — %s'):format(s.security.status, s.security.message))
   end
   table.insert(lines, ('  %d files written'):format(s.filesWritten or 0))
+  if type(s.tokens) == 'table' then
+    table.insert(lines, ('  %s (%s in, %s out%s)'):format(
+      tokens_text(s.tokens),
+      tostring(s.tokens.input),
+      tostring(s.tokens.output),
+      s.tokens.estimated == true and ', partly estimated' or ''
+    ))
+  end
+  if type(s.notices) == 'table' then
+    for _, notice in ipairs(s.notices) do
+      table.insert(lines, '  notice: ' .. tostring(notice))
+    end
+  end
   return table.concat(lines, '\n')
 end
 
