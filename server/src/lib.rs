@@ -4,6 +4,7 @@
 //! and return plain Rust types, so the CLI and tests drive them without a client.
 
 pub mod config;
+pub mod confine;
 pub mod engine;
 pub mod idea;
 pub mod lsp;

@@ -60,6 +60,19 @@ enum Command {
     },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
+    /// Internal: run a command that may write only below the given folders (Landlock).
+    #[command(name = "__confine", hide = true)]
+    Confine {
+        /// A folder the command may write below (repeatable).
+        #[arg(long = "write")]
+        writable: Vec<PathBuf>,
+        /// Print how much confinement the kernel enforces, and run nothing.
+        #[arg(long)]
+        probe: bool,
+        /// The command and its arguments.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
 }
 
 fn parse_engine(s: &str) -> Result<EngineName, String> {
@@ -100,6 +113,7 @@ fn main() -> ExitCode {
             };
             runtime.block_on(generate(idea, dir, config, json))
         }
+        Some(Command::Confine { writable, probe, command }) => confine(&writable, probe, &command),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
@@ -109,6 +123,50 @@ fn main() -> ExitCode {
                 "autocrea: say what to do: `autocrea lsp` for editors, `autocrea generate \"IDEA\" --dir DIR` in a terminal (see --help)"
             );
             ExitCode::from(2)
+        }
+    }
+}
+
+fn confine(writable: &[PathBuf], probe: bool, command: &[String]) -> ExitCode {
+    use autocrea::confine::{Enforced, restrict_writes};
+    let enforced = match restrict_writes(writable) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("autocrea: could not confine the command: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if probe {
+        println!(
+            "{}",
+            match enforced {
+                Enforced::Fully => "fully",
+                Enforced::Partially => "partially",
+                Enforced::Not => "not",
+            }
+        );
+        return ExitCode::SUCCESS;
+    }
+    if enforced == Enforced::Not {
+        tracing::debug!("this kernel has no Landlock: the command runs without write confinement");
+    }
+    let Some((program, args)) = command.split_first() else {
+        eprintln!("autocrea: __confine needs a command after --");
+        return ExitCode::from(2);
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = std::process::Command::new(program).args(args).exec();
+        eprintln!("autocrea: could not run {program}: {err}");
+        ExitCode::from(127)
+    }
+    #[cfg(not(unix))]
+    match std::process::Command::new(program).args(args).status() {
+        Ok(status) => ExitCode::from(status.code().unwrap_or(1) as u8),
+        Err(err) => {
+            eprintln!("autocrea: could not run {program}: {err}");
+            ExitCode::from(127)
         }
     }
 }
@@ -164,7 +222,8 @@ async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool
         }
     });
     eprintln!("autocrea: building {idea:?}");
-    let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config };
+    let confine = std::env::current_exe().ok();
+    let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config, confine };
     let summary = pipeline::run(req, &DiskSink, &Terminal, cancel).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary).expect("summary serializes"));

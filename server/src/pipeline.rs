@@ -39,6 +39,9 @@ pub struct RunRequest {
     pub idea: String,
     pub destination: Destination,
     pub config: Config,
+    /// The `autocrea` binary, to run the app's commands under `autocrea __confine` (write
+    /// confinement with Landlock); `None` runs them unconfined.
+    pub confine: Option<PathBuf>,
 }
 
 /// What a run reports while it works.
@@ -673,7 +676,8 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
     async fn command(&self, command: &str, target: &Target) -> Result<sandbox::CommandRun> {
         let timeout = Duration::from_secs(self.req.config.test_timeout_secs);
         let events = &self.events;
-        let run = sandbox::run(command, target.root(), timeout, self.cancel, |line| {
+        let confine = self.req.confine.as_deref();
+        let run = sandbox::run(command, target.root(), timeout, self.cancel, confine, |line| {
             events.emit(Event::Stream { role: Role::Tester, text: format!("{line}\n") })
         })
         .await

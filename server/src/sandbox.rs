@@ -81,15 +81,29 @@ fn looks_secret(name: &str) -> bool {
 }
 
 /// Runs `sh -c command` in `dir`; every line of output goes to `on_line` as it arrives.
+/// With `confine` (the `autocrea` binary), the command may write only inside `dir`, the
+/// temporary folder and the package caches, where the kernel supports Landlock.
 pub async fn run(
     command: &str,
     dir: &Path,
     timeout: Duration,
     cancel: &CancellationToken,
+    confine: Option<&Path>,
     mut on_line: impl FnMut(&str),
 ) -> std::io::Result<CommandRun> {
     let started = std::time::Instant::now();
-    let mut cmd = Command::new("sh");
+    let mut cmd = match confine {
+        Some(autocrea) => {
+            let mut cmd = Command::new(autocrea);
+            cmd.arg("__confine");
+            for writable in crate::confine::writable_besides(dir) {
+                cmd.arg("--write").arg(writable);
+            }
+            cmd.args(["--", "sh"]);
+            cmd
+        }
+        None => Command::new("sh"),
+    };
     cmd.arg("-c")
         .arg(command)
         .current_dir(dir)
@@ -200,7 +214,7 @@ mod tests {
             cmd_env.insert(k, v);
         }
         assert!(cmd_env.keys().all(|k| !looks_secret(k)));
-        let run = run("env", dir.path(), Duration::from_secs(10), &cancel, |_| {}).await.unwrap();
+        let run = run("env", dir.path(), Duration::from_secs(10), &cancel, None, |_| {}).await.unwrap();
         assert!(run.succeeded());
         for line in run.output.lines() {
             let name = line.split('=').next().unwrap();
@@ -221,7 +235,7 @@ mod tests {
         let cancel = CancellationToken::new();
         let marker = dir.path().join("survived");
         let cmd = format!("(sleep 2; touch {}) & echo started; sleep 30", marker.display());
-        let run = run(&cmd, dir.path(), Duration::from_millis(500), &cancel, |_| {}).await.unwrap();
+        let run = run(&cmd, dir.path(), Duration::from_millis(500), &cancel, None, |_| {}).await.unwrap();
         assert_eq!(run.outcome, Outcome::TimedOut);
         assert!(run.output.contains("started"));
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -234,15 +248,21 @@ mod tests {
         let cancel = CancellationToken::new();
         let trigger = cancel.clone();
         let mut seen = Vec::new();
-        let run =
-            run("echo one; echo two >&2; sleep 30", dir.path(), Duration::from_secs(60), &cancel, |l| {
+        let run = run(
+            "echo one; echo two >&2; sleep 30",
+            dir.path(),
+            Duration::from_secs(60),
+            &cancel,
+            None,
+            |l| {
                 seen.push(l.to_string());
                 if seen.len() == 2 {
                     trigger.cancel();
                 }
-            })
-            .await
-            .unwrap();
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(run.outcome, Outcome::Cancelled);
         seen.sort();
         assert_eq!(seen, ["one", "two"]);
@@ -258,6 +278,7 @@ mod tests {
             dir.path(),
             Duration::from_secs(30),
             &cancel,
+            None,
             |_| {},
         )
         .await

@@ -150,9 +150,7 @@ impl Models {
 
     /// The architect: idea → validated spec, with one round of corrections.
     pub async fn architect(&self, idea: &str, ctx: &RoleCtx<'_>) -> Result<AppSpec> {
-        let mut user = format!(
-            "The user's idea:\n\n{idea}\n\nAnswer with the AppSpec as one ```json block, following the rules above."
-        );
+        let mut user = architect_message(idea);
         let mut last_problem = String::new();
         for attempt in 0..2 {
             let done = self.call(ctx, &self.request(Role::Architect, user.clone()), &mut |_| {}).await?;
@@ -377,8 +375,15 @@ enum Outcome {
     NoFiles(String),
 }
 
+/// The user message of the architect.
+pub fn architect_message(idea: &str) -> String {
+    format!(
+        "The user's idea:\n\n{idea}\n\nAnswer with the AppSpec as one ```json block, following the rules above."
+    )
+}
+
 /// The user message of a code role: the spec, the files it depends on, what to write.
-fn user_message(
+pub fn user_message(
     spec: &AppSpec,
     role: Role,
     files: &BTreeMap<String, String>,
@@ -435,4 +440,109 @@ fn tail(s: &str, max: usize) -> &str {
         start += 1;
     }
     &s[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    /// The prompts every role is sent, rendered for the shop: the system prompt's first line
+    /// (the whole prompt is `prompts/<role>.md`) and the user message, context included.
+    #[test]
+    fn rendered_prompts() {
+        let spec = offline::architect("an e-commerce shop with Stripe payments").unwrap();
+        let mut files = BTreeMap::new();
+        for role in [Role::Backend, Role::Frontend, Role::Devops, Role::Tester] {
+            for f in offline::render(&spec, role).unwrap() {
+                files.insert(f.path, f.contents);
+            }
+        }
+        // What each role has when it starts: the roles before it wrote their files.
+        let before = |roles: &[Role]| -> BTreeMap<String, String> {
+            files
+                .iter()
+                .filter(|(p, _)| spec.files.iter().any(|f| &f.path == *p && roles.contains(&f.role)))
+                .map(|(p, c)| (p.clone(), c.clone()))
+                .collect()
+        };
+        let wanted =
+            |role: Role| -> Vec<String> { spec.files_of(role).map(|f| f.path.clone()).take(2).collect() };
+        let system = |role: Role| prompts::builtin(role).lines().next().unwrap_or("").to_string();
+        let cases = [
+            (
+                Role::Architect,
+                architect_message(&spec.idea),
+                expect_test::expect_file!["snapshots/prompt.architect.txt"],
+            ),
+            (
+                Role::Backend,
+                user_message(&spec, Role::Backend, &BTreeMap::new(), &wanted(Role::Backend), None, None),
+                expect_test::expect_file!["snapshots/prompt.backend.txt"],
+            ),
+            (
+                Role::Frontend,
+                user_message(&spec, Role::Frontend, &BTreeMap::new(), &wanted(Role::Frontend), None, None),
+                expect_test::expect_file!["snapshots/prompt.frontend.txt"],
+            ),
+            (
+                Role::Devops,
+                user_message(
+                    &spec,
+                    Role::Devops,
+                    &before(&[Role::Backend, Role::Frontend]),
+                    &wanted(Role::Devops),
+                    None,
+                    None,
+                ),
+                expect_test::expect_file!["snapshots/prompt.devops.txt"],
+            ),
+            (
+                Role::Tester,
+                user_message(
+                    &spec,
+                    Role::Tester,
+                    &before(&[Role::Backend, Role::Frontend, Role::Devops]),
+                    &wanted(Role::Tester)[..1],
+                    None,
+                    None,
+                ),
+                expect_test::expect_file!["snapshots/prompt.tester.txt"],
+            ),
+            (
+                Role::Backend,
+                user_message(
+                    &spec,
+                    Role::Backend,
+                    &files,
+                    &["app/routers/products.py".to_string()],
+                    Some("FAILED tests/test_products.py::test_create - assert 200 == 201"),
+                    None,
+                ),
+                expect_test::expect_file!["snapshots/prompt.backend-repair.txt"],
+            ),
+        ];
+        for (role, user, expect) in cases {
+            expect.assert_eq(&format!("SYSTEM (prompts/{role}.md): {}\n\nUSER:\n{user}", system(role)));
+        }
+    }
+
+    #[test]
+    fn each_role_gets_only_the_context_it_needs() {
+        let spec = offline::architect("a blog with comments").unwrap();
+        let mut files = BTreeMap::new();
+        for role in [Role::Backend, Role::Frontend, Role::Devops] {
+            for f in offline::render(&spec, role).unwrap() {
+                files.insert(f.path, f.contents);
+            }
+        }
+        let tester = context(&spec, Role::Tester, &files, &[]);
+        assert!(tester.contains("FILE: app/main.py") && !tester.contains("FILE: static/app.js"));
+        let devops = context(&spec, Role::Devops, &files, &[]);
+        assert!(devops.contains("FILE: requirements.txt") && !devops.contains("FILE: app/main.py"));
+        let frontend = context(&spec, Role::Frontend, &files, &[]);
+        assert!(!frontend.contains("FILE: "), "the frontend works from the spec alone");
+        let repair = context(&spec, Role::Backend, &files, &["app/db.py".into()]);
+        assert!(repair.contains("FILE: app/db.py") && !repair.contains("FILE: app/main.py"));
+    }
 }

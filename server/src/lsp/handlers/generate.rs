@@ -64,7 +64,9 @@ pub async fn generate(server: &Server, arguments: Vec<Value>) -> Result<Value> {
         Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
     };
     let run_id = new_run_id();
-    let req = RunRequest { run_id: run_id.clone(), idea: params.idea, destination, config };
+    // The app's commands run confined by this very binary (`autocrea __confine`).
+    let confine = std::env::current_exe().ok();
+    let req = RunRequest { run_id: run_id.clone(), idea: params.idea, destination, config, confine };
     let (cancel, done) = runs::start(server.client.clone(), server.runs.clone(), session.abilities, req);
 
     let started = GenerateStarted { run_id, dir };
