@@ -240,8 +240,12 @@ impl RunSummary {
                     TestStatus::NotRun => "tests not run".into(),
                     TestStatus::Error => "its tests could not run".into(),
                 };
+                let tokens = match self.tokens {
+                    Some(t) => format!(", {}{:.1}k tokens", if t.estimated { "~" } else { "" }, t.total() as f64 / 1000.0),
+                    None => String::new(),
+                };
                 format!(
-                    "AUTOCREA built {app} in {} ({} files, {tests}; engine {}; no security audit ran) in {secs:.1} s",
+                    "AUTOCREA built {app} in {} ({} files, {tests}; engine {}{tokens}; no security audit ran) in {secs:.1} s",
                     self.dir.display(),
                     self.files_written,
                     self.engine

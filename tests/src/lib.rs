@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub mod fakes;
+pub mod scripted;
 
 /// Model settings from the environment of whoever runs the tests; every spawned `autocrea`
 /// starts without them, so a test gets the engine it asks for and nothing else.
@@ -46,8 +47,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(120);
 pub fn autocrea_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        // The same profile as the caller: a release bench measures a release server.
+        let profile: &[&str] = if cfg!(debug_assertions) { &[] } else { &["--release"] };
         let out = Command::new(env!("CARGO"))
             .args(["build", "-p", "autocrea", "--bin", "autocrea", "--message-format=json"])
+            .args(profile)
             .stderr(Stdio::inherit())
             .output()
             .expect("cargo runs");

@@ -9,8 +9,18 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
+use autocrea::config::{Config, Endpoint};
+use autocrea::engine::{Engine, EngineName};
 use autocrea::lsp::documents::{Document, Encoding};
-use autocrea_e2e::{Lsp, autocrea_bin, cli};
+use autocrea::model::roles::RoleCtx;
+use autocrea::offline;
+use autocrea::pipeline::{Event, Events};
+use autocrea::spec::Role;
+use autocrea_e2e::fakes::Protocol;
+use autocrea_e2e::scripted::{answer, prompt_of, scripted};
+use autocrea_e2e::{Lsp, autocrea_bin, cli, cli_with_env};
 use serde_json::json;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
@@ -21,6 +31,7 @@ fn main() {
     cold_start_and_idle_memory();
     offline_generation();
     edits();
+    model_engine();
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -187,4 +198,111 @@ fn naive_offset(text: &str, pos: Position) -> usize {
         offset += line.len();
     }
     text.len()
+}
+
+const SHOP: &str = "an e-commerce shop with Stripe payments";
+
+struct Quiet;
+
+impl Events for Quiet {
+    fn emit(&self, _: Event) {}
+}
+
+/// The role a recorded call was for: the first line of its system prompt ("# Role: backend").
+fn role_of(body: &serde_json::Value) -> String {
+    let system = body["messages"][0]["content"].as_str().unwrap_or("");
+    system.lines().next().unwrap_or("").trim_start_matches("# Role: ").to_string()
+}
+
+/// Model engines against a fake OpenAI-compatible local server: orchestration overhead, the
+/// gain of running backend and frontend together, tokens sent per role.
+fn model_engine() {
+    const RATE: u32 = 2_000; // chunks of 64 characters a second (≈ 32,000 tokens/s)
+    for (label, rate) in [("an instant model", None), ("a model streaming 2,000 chunks/s", Some(RATE))] {
+        let fake = scripted(Protocol::OpenAi, None, move |_, reply, _| match rate {
+            Some(r) => reply.rate(r),
+            None => reply,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("{}/v1", fake.url());
+        let started = Instant::now();
+        let (code, out, err) = cli_with_env(
+            &["generate", SHOP, "--dir", dir.path().to_str().unwrap(), "--engine", "local", "--no-tests", "--json"],
+            &[("AUTOCREA_LOCAL_BASE_URL", &url), ("AUTOCREA_LOCAL_MODEL", "gpt-4o-mini")],
+        );
+        let wall = started.elapsed();
+        assert_eq!(code, 0, "{err}");
+        let requests = fake.requests();
+        // Time the model itself needs on the critical path: architect, then the longer of
+        // backend and frontend, then devops, then tester (calls within a role are sequential).
+        let mut per_role: BTreeMap<String, (usize, u64, f64)> = BTreeMap::new();
+        for r in &requests {
+            let reply_chars = answer(&prompt_of(&r.body)).map(|t| t.chars().count()).unwrap_or(0);
+            let model_secs = rate.map_or(0.0, |r| reply_chars.div_ceil(64) as f64 / r as f64);
+            let sent = serde_json::to_string(&r.body["messages"]).unwrap().len() as u64 / 4;
+            let e = per_role.entry(role_of(&r.body)).or_default();
+            e.0 += 1;
+            e.1 += sent;
+            e.2 += model_secs;
+        }
+        let secs = |role: &str| per_role.get(role).map_or(0.0, |e| e.2);
+        let critical = secs("architect") + secs("backend").max(secs("frontend")) + secs("devops") + secs("tester");
+        let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+        println!(
+            "model engine, shop, {label}: {} calls, wall {} (process start included); model time on the critical path {:.0} ms; orchestration overhead {:.0} ms ({} files)",
+            requests.len(),
+            ms(wall),
+            critical * 1000.0,
+            wall.as_secs_f64() * 1000.0 - critical * 1000.0,
+            summary["filesWritten"]
+        );
+        if rate.is_none() {
+            println!("  tokens sent per role (≈ characters / 4 of the messages), calls:");
+            for (role, (calls, sent, _)) in &per_role {
+                println!("    {role:<10} {sent:>7} tokens in {calls:>2} calls");
+            }
+        }
+    }
+
+    // Backend and frontend one after the other, then together, in process.
+    let fake = scripted(Protocol::OpenAi, None, |_, reply, _| reply.rate(RATE));
+    let config = Config {
+        engine: Some(EngineName::Local),
+        local: Endpoint { url: Some(format!("{}/v1", fake.url())), model: Some("gpt-4o-mini".into()), protocol: None },
+        ..Config::default()
+    };
+    let engine = Engine::select(&config, None).unwrap();
+    let spec = offline::architect(SHOP).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let files = BTreeMap::new();
+    let role = |role: Role| {
+        let (engine, spec, cancel, files) = (&engine, &spec, &cancel, &files);
+        async move {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let ctx = RoleCtx::new(role, &Quiet, cancel, files);
+            engine.files(spec, role, &ctx, tx).await.unwrap();
+            let mut n = 0;
+            while rx.recv().await.is_some() {
+                n += 1;
+            }
+            n
+        }
+    };
+    let started = Instant::now();
+    let sequential = rt.block_on(async { role(Role::Backend).await + role(Role::Frontend).await });
+    let one_after_other = started.elapsed();
+    let started = Instant::now();
+    let together = rt.block_on(async {
+        let (b, f) = tokio::join!(role(Role::Backend), role(Role::Frontend));
+        b + f
+    });
+    let concurrent = started.elapsed();
+    assert_eq!(sequential, together);
+    println!(
+        "backend and frontend ({together} files, a model at 2,000 chunks/s): one after the other {}, together {} — {:.2}× faster",
+        ms(one_after_other),
+        ms(concurrent),
+        one_after_other.as_secs_f64() / concurrent.as_secs_f64()
+    );
 }
