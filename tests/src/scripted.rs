@@ -92,4 +92,3 @@ pub fn scripted(
 pub fn plain(protocol: Protocol, key: Option<&str>) -> FakeModel {
     scripted(protocol, key, |_, reply, _| reply)
 }
-

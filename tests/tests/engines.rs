@@ -504,3 +504,38 @@ fn cancel_stops_the_model_stream_at_once() {
     }
     assert_eq!(lsp.shutdown_and_exit(), 0);
 }
+
+/// An invalid spec goes back to the architect once with the errors quoted; a second invalid
+/// one is reported.
+#[test]
+fn the_architect_gets_one_correction_round() {
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), move |prompt, reply, _| {
+        if prompt.contains("The user's idea:") && first.swap(false, Ordering::SeqCst) {
+            let text = answer(prompt).unwrap().replace("\"name\": \"Post\"", "\"name\": \"post\"");
+            return Reply::text(text).chunk_chars(64);
+        }
+        reply
+    });
+    let (dir, code, summary, err) = run_openai(&fake);
+    assert_eq!(code, 0, "{summary:#}\n{err}");
+    let second = prompt_of(&fake.requests()[1].body);
+    assert!(
+        second.contains("could not be used") && second.contains("\"post\": name must be PascalCase"),
+        "{second}"
+    );
+    assert_same_app(dir.path(), reference().path());
+
+    let fake = scripted(Protocol::OpenAi, Some("sk-test-openai"), |prompt, reply, _| {
+        if prompt.contains("The user's idea:") {
+            return Reply::text("I think a blog is a great idea! Let me know what you need.");
+        }
+        reply
+    });
+    let (dir, code, summary, _) = run_openai(&fake);
+    assert_eq!(code, 1);
+    let error = summary["error"].as_str().unwrap();
+    assert!(error.contains("the architect's spec was not usable after a correction round"), "{error}");
+    assert_eq!(fake.requests().len(), 2);
+    assert!(autocrea_e2e::files_below(dir.path()).is_empty());
+}

@@ -227,7 +227,16 @@ fn model_engine() {
         let url = format!("{}/v1", fake.url());
         let started = Instant::now();
         let (code, out, err) = cli_with_env(
-            &["generate", SHOP, "--dir", dir.path().to_str().unwrap(), "--engine", "local", "--no-tests", "--json"],
+            &[
+                "generate",
+                SHOP,
+                "--dir",
+                dir.path().to_str().unwrap(),
+                "--engine",
+                "local",
+                "--no-tests",
+                "--json",
+            ],
             &[("AUTOCREA_LOCAL_BASE_URL", &url), ("AUTOCREA_LOCAL_MODEL", "gpt-4o-mini")],
         );
         let wall = started.elapsed();
@@ -246,7 +255,8 @@ fn model_engine() {
             e.2 += model_secs;
         }
         let secs = |role: &str| per_role.get(role).map_or(0.0, |e| e.2);
-        let critical = secs("architect") + secs("backend").max(secs("frontend")) + secs("devops") + secs("tester");
+        let critical =
+            secs("architect") + secs("backend").max(secs("frontend")) + secs("devops") + secs("tester");
         let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
         println!(
             "model engine, shop, {label}: {} calls, wall {} (process start included); model time on the critical path {:.0} ms; orchestration overhead {:.0} ms ({} files)",
@@ -268,7 +278,11 @@ fn model_engine() {
     let fake = scripted(Protocol::OpenAi, None, |_, reply, _| reply.rate(RATE));
     let config = Config {
         engine: Some(EngineName::Local),
-        local: Endpoint { url: Some(format!("{}/v1", fake.url())), model: Some("gpt-4o-mini".into()), protocol: None },
+        local: Endpoint {
+            url: Some(format!("{}/v1", fake.url())),
+            model: Some("gpt-4o-mini".into()),
+            protocol: None,
+        },
         ..Config::default()
     };
     let engine = Engine::select(&config, None).unwrap();
