@@ -241,7 +241,11 @@ impl RunSummary {
                     TestStatus::Error => "its tests could not run".into(),
                 };
                 let tokens = match self.tokens {
-                    Some(t) => format!(", {}{:.1}k tokens", if t.estimated { "~" } else { "" }, t.total() as f64 / 1000.0),
+                    Some(t) => format!(
+                        ", {}{:.1}k tokens",
+                        if t.estimated { "~" } else { "" },
+                        t.total() as f64 / 1000.0
+                    ),
                     None => String::new(),
                 };
                 format!(
