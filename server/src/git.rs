@@ -359,8 +359,10 @@ pub fn undo(dir: &Path) -> Result<Undone, GitError> {
     repo.checkout_tree(parent.as_object(), Some(&mut checkout))
         .map_err(git_err(format!("restore the files of {id}")))?;
     for p in &touched {
-        remove_empty_parents(&repo, p);
+        remove_empty_parents(&repo, &prefix, p);
     }
+    // Checkout removes folders it leaves empty, up to the work tree; the app folder stays.
+    fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     move_head(&repo, parent.id(), &format!("autocrea: undo {id}"))?;
 
     let mut paths: Vec<String> =
@@ -388,7 +390,7 @@ pub fn discard_uncommitted(run: &RunBranch, dir: &Path, paths: &[String]) -> Res
         }
         let abs = run.repo_root.join(&path);
         match fs::remove_file(&abs) {
-            Ok(()) => remove_empty_parents(&repo, &path),
+            Ok(()) => remove_empty_parents(&repo, &prefix, &path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err("remove", &abs)(e)),
         }
@@ -449,7 +451,14 @@ pub fn slug(idea: &str) -> String {
             s.push('-');
         }
     }
-    s.truncate(SLUG_MAX);
+    if s.len() > SLUG_MAX {
+        // Cut at a word's end when there is one.
+        let cut_mid_word = s.as_bytes()[SLUG_MAX] != b'-';
+        s.truncate(SLUG_MAX);
+        if let Some(end) = s.rfind('-').filter(|_| cut_mid_word) {
+            s.truncate(end);
+        }
+    }
     let s = s.trim_end_matches('-');
     if s.is_empty() { "app".to_string() } else { s.to_string() }
 }
@@ -581,11 +590,12 @@ fn move_head(repo: &Repository, to: Oid, reflog: &str) -> Result<(), GitError> {
     Ok(())
 }
 
-/// Removes the folders of `path` that are left empty, up to the work tree.
-fn remove_empty_parents(repo: &Repository, path: &str) {
+/// Removes the folders of `path` that are left empty, up to the app folder (`prefix`).
+fn remove_empty_parents(repo: &Repository, prefix: &str, path: &str) {
     let Some(root) = repo.workdir() else { return };
+    let app = Path::new(prefix);
     let mut dir = Path::new(path).parent();
-    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+    while let Some(d) = dir.filter(|d| d.starts_with(app) && *d != app && !d.as_os_str().is_empty()) {
         // Fails, and stops, on the first folder that is not empty.
         if fs::remove_dir(root.join(d)).is_err() {
             break;
@@ -601,5 +611,533 @@ fn one_line(s: &str) -> String {
 impl fmt::Display for Undone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "undid {} ({}): {}", self.id, self.summary, self.paths.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const USER: &str = "Ada User";
+    const USER_EMAIL: &str = "ada@example.com";
+    const BOT_EMAIL: &str = "autocrea@example.com";
+
+    /// The `git` command line, isolated from the machine's and the user's config.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", USER)
+            .env("GIT_AUTHOR_EMAIL", USER_EMAIL)
+            .env("GIT_COMMITTER_NAME", USER)
+            .env("GIT_COMMITTER_EMAIL", USER_EMAIL)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn write(dir: &Path, rel: &str, contents: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    /// A repository of the user's at `dir`, with identity in its own config and one commit.
+    fn user_repo(dir: &Path) -> Repository {
+        fs::create_dir_all(dir).unwrap();
+        git(dir, &["init", "-q", "-b", "main"]);
+        set_identity(dir);
+        write(dir, "README.md", "mine\n");
+        write(dir, ".gitignore", "*.log\n.env\n");
+        git(dir, &["add", "."]);
+        git(dir, &["commit", "-q", "-m", "first"]);
+        Repository::open(dir).unwrap()
+    }
+
+    fn set_identity(dir: &Path) {
+        git(dir, &["config", "user.name", USER]);
+        git(dir, &["config", "user.email", USER_EMAIL]);
+    }
+
+    fn step(role: Role, summary: &str) -> Step {
+        Step {
+            role,
+            summary: summary.into(),
+            engine: "joxcoder".into(),
+            model: Some("jox-1".into()),
+            tokens: Some(1234),
+            run_id: "r1".into(),
+        }
+    }
+
+    fn head(repo: &Repository) -> Commit<'_> {
+        repo.head().unwrap().peel_to_commit().unwrap()
+    }
+
+    fn branch(repo: &Repository) -> String {
+        repo.head().unwrap().shorthand().unwrap().to_string()
+    }
+
+    fn tree_files(commit: &Commit<'_>) -> Vec<String> {
+        let mut files = Vec::new();
+        commit
+            .tree()
+            .unwrap()
+            .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) {
+                    files.push(format!("{dir}{}", entry.name().unwrap()));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap();
+        files.sort();
+        files
+    }
+
+    /// Every file and folder under `dir` but `.git`, with the files' contents.
+    fn snapshot(dir: &Path) -> BTreeMap<String, Option<String>> {
+        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Option<String>>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if rel == ".git" {
+                    continue;
+                }
+                if path.is_dir() {
+                    out.insert(format!("{rel}/"), None);
+                    walk(root, &path, out);
+                } else {
+                    out.insert(rel, Some(fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(dir, dir, &mut out);
+        out
+    }
+
+    fn clean(repo: &Repository) -> Vec<String> {
+        user_changes_in(repo).unwrap()
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Build a TODO app, with tags!"), "build-a-todo-app-with-tags");
+        assert_eq!(slug("  --Café  crème-- "), "caf-cr-me");
+        assert_eq!(slug("!!!"), "app");
+        let long = slug("an app that tracks every single book I ever read and lent to friends");
+        assert_eq!(long, "an-app-that-tracks-every-single-book-i");
+        assert!(long.len() <= SLUG_MAX);
+    }
+
+    #[test]
+    fn identity_falls_back_when_config_has_none() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config");
+        fs::write(&path, "[core]\n\tbare = false\n").unwrap();
+        let config = git2::Config::open(&path).unwrap();
+        assert!(identity_from(&config).is_none());
+        let f = fallback();
+        assert_eq!((f.name(), f.email()), (Ok("AUTOCREA user"), Ok("autocrea@localhost")));
+        fs::write(&path, "[user]\n\tname = Ada User\n\temail = ada@example.com\n").unwrap();
+        let config = git2::Config::open(&path).unwrap();
+        let s = identity_from(&config).unwrap();
+        assert_eq!((s.name(), s.email()), (Ok(USER), Ok(USER_EMAIL)));
+    }
+
+    #[test]
+    fn prepare_initialises_a_fresh_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("todo");
+        let run = prepare(&dir, "A todo app", "r1", "node_modules/\n.env\n", UserChanges::Refuse).unwrap();
+        assert_eq!(run.repo_root.canonicalize().unwrap(), dir.canonicalize().unwrap());
+        assert_eq!(run.branch, "autocrea/a-todo-app");
+        assert_eq!(run.base, None);
+        assert_eq!(fs::read_to_string(dir.join(".gitignore")).unwrap(), "node_modules/\n.env\n");
+        let repo = Repository::open(&dir).unwrap();
+        assert_eq!(branch(&repo), "autocrea/a-todo-app");
+        let first = head(&repo);
+        assert_eq!(first.parent_count(), 0);
+        assert_eq!(tree_files(&first), [".gitignore"]);
+        assert_eq!(clean(&repo), Vec::<String>::new());
+    }
+
+    #[test]
+    fn prepare_gives_an_empty_repository_an_initial_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        set_identity(dir);
+        let run = prepare(dir, "notes", "r1", "x\n", UserChanges::Refuse).unwrap();
+        assert_eq!(run.base, None);
+        assert!(!dir.join(".gitignore").exists(), "the user's repository keeps its own ignores");
+        let repo = Repository::open(dir).unwrap();
+        assert_eq!(branch(&repo), "autocrea/notes");
+        let first = head(&repo);
+        assert_eq!(first.parent_count(), 0);
+        assert_eq!(tree_files(&first), Vec::<String>::new());
+        assert_eq!(first.author().name(), Ok(USER));
+        // The user's `main` now exists and holds the same commit.
+        assert_eq!(repo.find_branch("main", BranchType::Local).unwrap().get().target(), Some(first.id()));
+    }
+
+    #[test]
+    fn prepare_branches_from_head_of_a_repository_with_history() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = user_repo(tmp.path());
+        let old = head(&repo).id();
+        let run = prepare(tmp.path(), "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        assert_eq!(run.base, Some(old));
+        assert_eq!(branch(&repo), "autocrea/shop");
+        assert_eq!(head(&repo).id(), old, "the branch starts at the old HEAD");
+        assert_eq!(fs::read_to_string(tmp.path().join(".gitignore")).unwrap(), "*.log\n.env\n");
+    }
+
+    #[test]
+    fn prepare_refuses_or_commits_the_users_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let repo = user_repo(dir);
+        let old = head(&repo).id();
+        write(dir, "README.md", "edited\n");
+        write(dir, "staged.txt", "s\n");
+        git(dir, &["add", "staged.txt"]);
+        write(dir, "notes/untracked.txt", "u\n");
+        write(dir, "debug.log", "ignored\n");
+
+        let err = prepare(dir, "Shop", "r7", "x\n", UserChanges::Refuse).unwrap_err();
+        let GitError::UserChanges(files) = &err else { panic!("{err}") };
+        assert_eq!(files, &["README.md", "notes/untracked.txt", "staged.txt"]);
+        assert_eq!(
+            err.to_string(),
+            "you have uncommitted changes in 3 files: README.md, notes/untracked.txt, staged.txt. \
+             Commit or stash them, or let AUTOCREA commit them first"
+        );
+        assert_eq!(branch(&repo), "main", "nothing happened");
+        assert_eq!(head(&repo).id(), old);
+
+        let run = prepare(dir, "Shop", "r7", "x\n", UserChanges::CommitFirst).unwrap();
+        let saved = head(&repo);
+        assert_eq!(run.base, Some(saved.id()));
+        assert_eq!(saved.parent_id(0).unwrap(), old);
+        assert_eq!(saved.message(), Ok("Save work in progress before AUTOCREA run r7\n"));
+        assert_eq!(saved.author().name(), Ok(USER));
+        assert_eq!(saved.author().email(), Ok(USER_EMAIL));
+        assert_eq!(saved.committer().name(), Ok(USER));
+        assert_eq!(tree_files(&saved), [".gitignore", "README.md", "notes/untracked.txt", "staged.txt"]);
+        assert_eq!(branch(&repo), "autocrea/shop");
+        assert_eq!(clean(&repo), Vec::<String>::new());
+        assert_eq!(fs::read_to_string(dir.join("debug.log")).unwrap(), "ignored\n");
+        // The user's own branch holds their saved work too.
+        assert_eq!(repo.find_branch("main", BranchType::Local).unwrap().get().target(), Some(saved.id()));
+    }
+
+    #[test]
+    fn prepare_works_from_a_detached_head() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = user_repo(tmp.path());
+        let first = head(&repo).id();
+        write(tmp.path(), "second.txt", "2\n");
+        git(tmp.path(), &["add", "."]);
+        git(tmp.path(), &["commit", "-q", "-m", "second"]);
+        git(tmp.path(), &["checkout", "-q", "--detach", "HEAD~1"]);
+        let run = prepare(tmp.path(), "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        assert_eq!(run.base, Some(first));
+        assert_eq!(branch(&repo), "autocrea/shop");
+        assert!(!repo.head_detached().unwrap());
+        assert_eq!(head(&repo).id(), first);
+    }
+
+    #[test]
+    fn prepare_numbers_a_taken_branch_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = user_repo(tmp.path());
+        let names: Vec<String> = (0..3)
+            .map(|_| prepare(tmp.path(), "Shop", "r1", "x\n", UserChanges::Refuse).unwrap().branch)
+            .collect();
+        assert_eq!(names, ["autocrea/shop", "autocrea/shop-2", "autocrea/shop-3"]);
+        assert_eq!(branch(&repo), "autocrea/shop-3");
+    }
+
+    #[test]
+    fn app_folder_inside_an_existing_repository() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = user_repo(tmp.path());
+        let dir = tmp.path().join("apps/todo");
+        let run = prepare(&dir, "Todo", "r1", "x\n", UserChanges::Refuse).unwrap();
+        assert_eq!(run.repo_root.canonicalize().unwrap(), tmp.path().canonicalize().unwrap());
+        assert!(!dir.join(".git").exists() && !dir.join(".gitignore").exists());
+
+        write(&dir, "app/main.py", "print()\n");
+        let id =
+            commit_step(&run, &dir, &["app/main.py".into()], &step(Role::Backend, "wrote 1 file"), BOT_EMAIL)
+                .unwrap()
+                .unwrap();
+        assert_eq!(head(&repo).id(), id);
+        assert_eq!(tree_files(&head(&repo)), [".gitignore", "README.md", "apps/todo/app/main.py"]);
+        let undone = undo(&dir).unwrap();
+        assert_eq!(undone.paths, ["app/main.py"]);
+        assert!(!dir.join("app").exists());
+        assert!(dir.is_dir(), "the app folder itself stays");
+    }
+
+    #[test]
+    fn commit_step_records_the_role_and_exactly_its_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let repo = user_repo(dir);
+        let run = prepare(dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        write(dir, "api/main.py", "app = 1\n");
+        write(dir, "api/models.py", "class A: ...\n");
+        write(dir, ".env", "SECRET=1\n");
+        write(dir, "mine.txt", "the user's\n");
+        write(dir, "staged-by-user.txt", "s\n");
+        git(dir, &["add", "staged-by-user.txt"]);
+
+        let paths: Vec<String> = ["api/main.py", "api/models.py", ".env"].map(String::from).into();
+        let s = step(Role::Backend, "backend: wrote 2 files");
+        let id = commit_step(&run, dir, &paths, &s, BOT_EMAIL).unwrap().unwrap();
+        let c = repo.find_commit(id).unwrap();
+        assert_eq!(c.author().name(), Ok("AUTOCREA backend"));
+        assert_eq!(c.author().email(), Ok(BOT_EMAIL));
+        assert_eq!(c.committer().name(), Ok(USER));
+        assert_eq!(c.committer().email(), Ok(USER_EMAIL));
+        assert_eq!(
+            c.message().unwrap(),
+            "backend: wrote 2 files\n\nAutocrea-Engine: joxcoder\nAutocrea-Model: jox-1\n\
+             Autocrea-Tokens: 1234\nAutocrea-Run: r1\n"
+        );
+        let trailers = git2::message_trailers_strs(c.message().unwrap()).unwrap();
+        let trailers: Vec<(&str, &str)> = trailers.iter().collect();
+        assert_eq!(
+            trailers,
+            [
+                ("Autocrea-Engine", "joxcoder"),
+                ("Autocrea-Model", "jox-1"),
+                ("Autocrea-Tokens", "1234"),
+                ("Autocrea-Run", "r1")
+            ]
+        );
+        assert_eq!(c.parent_id(0).unwrap(), run.base.unwrap());
+        assert_eq!(tree_files(&c), [".gitignore", "README.md", "api/main.py", "api/models.py"]);
+        assert_eq!(autocrea_role(&c), Some(Role::Backend));
+        // The user's files stay as they were: untracked, and staged.
+        let status = changes_in(&repo, &[]).unwrap();
+        assert_eq!(
+            status,
+            [("mine.txt".to_string(), Status::WT_NEW), ("staged-by-user.txt".to_string(), Status::INDEX_NEW)]
+        );
+
+        assert_eq!(commit_step(&run, dir, &paths, &s, BOT_EMAIL).unwrap(), None, "nothing changed");
+
+        let mut bare = step(Role::Tester, "wrote tests");
+        bare.model = None;
+        bare.tokens = None;
+        write(dir, "api/main.py", "app = 2\n");
+        let id = commit_step(&run, dir, &["api/main.py".into()], &bare, BOT_EMAIL).unwrap().unwrap();
+        assert_eq!(
+            repo.find_commit(id).unwrap().message().unwrap(),
+            "tester: wrote tests\n\nAutocrea-Engine: joxcoder\nAutocrea-Run: r1\n"
+        );
+    }
+
+    #[test]
+    fn commit_step_refuses_another_branch_and_bad_paths() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        user_repo(dir);
+        let run = prepare(dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        let s = step(Role::Backend, "wrote");
+        let err = commit_step(&run, dir, &["../x".into()], &s, BOT_EMAIL).unwrap_err();
+        assert!(matches!(err, GitError::BadPath { .. }), "{err}");
+        git(dir, &["switch", "-q", "main"]);
+        write(dir, "a.py", "\n");
+        let err = commit_step(&run, dir, &["a.py".into()], &s, BOT_EMAIL).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the run's branch autocrea/shop is no longer checked out (HEAD is main); \
+             switch back with `git switch autocrea/shop`"
+        );
+    }
+
+    #[test]
+    fn undo_refuses_the_users_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = user_repo(tmp.path());
+        let err = undo(tmp.path()).unwrap_err();
+        let id = short(head(&repo).id());
+        assert_eq!(
+            err.to_string(),
+            format!("the last commit {id} (\"first\") was not made by AUTOCREA; nothing was undone")
+        );
+    }
+
+    #[test]
+    fn undo_refuses_a_commit_whose_files_changed_since() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let repo = user_repo(dir);
+        let run = prepare(dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        write(dir, "a.py", "a\n");
+        write(dir, "b.py", "b\n");
+        let id =
+            commit_step(&run, dir, &["a.py".into(), "b.py".into()], &step(Role::Backend, "w"), BOT_EMAIL)
+                .unwrap()
+                .unwrap();
+        write(dir, "b.py", "my edit\n");
+        let err = undo(dir).unwrap_err();
+        let GitError::EditedSince { files, .. } = &err else { panic!("{err}") };
+        assert_eq!(files, &["b.py"]);
+        assert_eq!(head(&repo).id(), id);
+        assert_eq!(fs::read_to_string(dir.join("b.py")).unwrap(), "my edit\n");
+    }
+
+    #[test]
+    fn undo_refuses_a_pushed_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("work");
+        let remote = tmp.path().join("remote.git");
+        let repo = user_repo(&dir);
+        git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+        git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        let run = prepare(&dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        write(&dir, "a.py", "a\n");
+        let id =
+            commit_step(&run, &dir, &["a.py".into()], &step(Role::Backend, "w"), BOT_EMAIL).unwrap().unwrap();
+        deploy(&dir, None).unwrap();
+        let err = undo(&dir).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "step {0} was already pushed (it is on origin/autocrea/shop); take it back with `git revert {0}` instead",
+                short(id)
+            )
+        );
+        assert_eq!(head(&repo).id(), id);
+    }
+
+    #[test]
+    fn undo_restores_the_tree_as_before_the_step() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let repo = user_repo(dir);
+        let run = prepare(dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        let before_all = snapshot(dir);
+
+        write(dir, "api/main.py", "v1\n");
+        let first = commit_step(&run, dir, &["api/main.py".into()], &step(Role::Backend, "w"), BOT_EMAIL)
+            .unwrap()
+            .unwrap();
+        let before = snapshot(dir);
+
+        write(dir, "api/main.py", "v2\n");
+        write(dir, "web/src/pages/[id].tsx", "page\n");
+        write(dir, "README.md", "rewritten by the role\n");
+        let paths: Vec<String> =
+            ["api/main.py", "web/src/pages/[id].tsx", "README.md"].map(String::from).into();
+        commit_step(&run, dir, &paths, &step(Role::Frontend, "wrote 3 files"), BOT_EMAIL).unwrap().unwrap();
+        write(dir, "scratch.txt", "the user's, untouched\n");
+
+        let undone = undo(dir).unwrap();
+        assert_eq!(undone.role, Role::Frontend);
+        assert_eq!(undone.summary, "frontend: wrote 3 files");
+        assert_eq!(undone.paths, ["README.md", "api/main.py", "web/src/pages/[id].tsx"]);
+        assert_eq!(head(&repo).id(), first);
+        assert_eq!(branch(&repo), "autocrea/shop");
+        let mut expected = before;
+        expected.insert("scratch.txt".into(), Some("the user's, untouched\n".into()));
+        assert_eq!(snapshot(dir), expected);
+        assert_eq!(clean(&repo), ["scratch.txt"]);
+
+        let undone = undo(dir).unwrap();
+        assert_eq!((undone.role, undone.paths), (Role::Backend, vec!["api/main.py".to_string()]));
+        let mut expected = before_all;
+        expected.insert("scratch.txt".into(), Some("the user's, untouched\n".into()));
+        assert_eq!(snapshot(dir), expected);
+        assert_eq!(head(&repo).id(), run.base.unwrap());
+        assert!(matches!(undo(dir), Err(GitError::NotAutocrea { .. })));
+    }
+
+    #[test]
+    fn a_cancelled_step_is_discarded_back_to_the_last_complete_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("shop");
+        let run = prepare(&dir, "Shop", "r1", ".env\n", UserChanges::Refuse).unwrap();
+        let repo = Repository::open(&dir).unwrap();
+        set_identity(&dir);
+        write(&dir, "spec.json", "{}\n");
+        commit_step(&run, &dir, &["spec.json".into()], &step(Role::Architect, "w"), BOT_EMAIL)
+            .unwrap()
+            .unwrap();
+        write(&dir, "api/main.py", "v1\n");
+        let second = commit_step(&run, &dir, &["api/main.py".into()], &step(Role::Backend, "w"), BOT_EMAIL)
+            .unwrap()
+            .unwrap();
+        let done = snapshot(&dir);
+
+        // The third step was cancelled half-way through its files.
+        write(&dir, "api/main.py", "v2, half done\n");
+        write(&dir, "web/src/app.tsx", "new\n");
+        write(&dir, ".env", "SECRET=1\n");
+        let paths: Vec<String> =
+            ["api/main.py", "web/src/app.tsx", ".env", "web/never-written.css"].map(String::from).into();
+        discard_uncommitted(&run, &dir, &paths).unwrap();
+        assert_eq!(head(&repo).id(), second);
+        assert_eq!(snapshot(&dir), done);
+        assert_eq!(clean(&repo), Vec::<String>::new());
+    }
+
+    #[test]
+    fn deploy_pushes_the_branch_and_sets_its_upstream() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("work");
+        let remote = tmp.path().join("remote.git");
+        let repo = user_repo(&dir);
+        git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+        git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        let run = prepare(&dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+        write(&dir, "a.py", "a\n");
+        let id =
+            commit_step(&run, &dir, &["a.py".into()], &step(Role::Backend, "w"), BOT_EMAIL).unwrap().unwrap();
+        let said = deploy(&dir, Some("origin")).unwrap();
+        assert!(said.contains("refs/heads/autocrea/shop"), "{said}");
+        let pushed = Repository::open_bare(&remote).unwrap();
+        assert_eq!(pushed.refname_to_id("refs/heads/autocrea/shop").unwrap(), id);
+        let config = repo.config().unwrap().snapshot().unwrap();
+        assert_eq!(config.get_str("branch.autocrea/shop.remote").unwrap(), "origin");
+    }
+
+    #[test]
+    fn deploy_quotes_a_refusal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("work");
+        let remote = tmp.path().join("remote.git");
+        user_repo(&dir);
+        git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+        let hook = remote.join("hooks/pre-receive");
+        fs::write(&hook, "#!/bin/sh\necho 'pushes are frozen today' >&2\nexit 1\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        git(&dir, &["remote", "add", "nowhere", tmp.path().join("missing.git").to_str().unwrap()]);
+        prepare(&dir, "Shop", "r1", "x\n", UserChanges::Refuse).unwrap();
+
+        let err = deploy(&dir, None).unwrap_err();
+        let GitError::Push { remote, branch, message } = &err else { panic!("{err}") };
+        assert_eq!((remote.as_str(), branch.as_str()), ("origin", "autocrea/shop"));
+        assert!(message.contains("pushes are frozen today"), "{message}");
+        assert!(err.to_string().starts_with("`git push` of autocrea/shop to origin was refused: "));
+
+        let err = deploy(&dir, Some("nowhere")).unwrap_err();
+        assert!(err.to_string().contains("does not appear to be a git repository"), "{err}");
     }
 }
