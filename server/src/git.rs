@@ -149,15 +149,17 @@ pub fn prepare(
     user_changes: UserChanges,
 ) -> Result<RunBranch, GitError> {
     fs::create_dir_all(dir).map_err(io_err("create", dir))?;
-    let (repo, created) = match Repository::discover(dir) {
-        Ok(repo) => (repo, false),
+    // `wrote_gitignore`: ours to commit; a .gitignore already there is the user's.
+    let (repo, created, wrote_gitignore) = match Repository::discover(dir) {
+        Ok(repo) => (repo, false, false),
         Err(e) if e.code() == ErrorCode::NotFound => {
             let repo = Repository::init(dir).map_err(git_err(format!("create a repository in {dir:?}")))?;
             let path = dir.join(".gitignore");
-            if !path.exists() {
+            let write = !path.exists();
+            if write {
                 fs::write(&path, gitignore).map_err(io_err("write", &path))?;
             }
-            (repo, true)
+            (repo, true, write)
         }
         Err(e) => return Err(git_err(format!("open the repository around {dir:?}"))(e)),
     };
@@ -182,7 +184,7 @@ pub fn prepare(
     if unborn {
         // A new repository commits AUTOCREA's .gitignore; an empty one of the user's commits
         // nothing, so their files stay theirs to commit or refuse below.
-        let tree = if created && dir.join(".gitignore").is_file() {
+        let tree = if wrote_gitignore {
             let mut index = repo.index().map_err(git_err("read the index"))?;
             index.add_path(Path::new(".gitignore")).map_err(git_err("stage .gitignore"))?;
             index.write().map_err(git_err("write the index"))?;
@@ -766,6 +768,27 @@ mod tests {
         assert_eq!(first.parent_count(), 0);
         assert_eq!(tree_files(&first), [".gitignore"]);
         assert_eq!(clean(&repo), Vec::<String>::new());
+    }
+
+    #[test]
+    fn prepare_treats_files_already_in_a_fresh_folder_as_the_users() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        write(dir, ".gitignore", "mine\n");
+        write(dir, "notes.txt", "n\n");
+        let err = prepare(dir, "Todo", "r1", "x\n", UserChanges::Refuse).unwrap_err();
+        assert!(
+            matches!(&err, GitError::UserChanges(files) if files == &[".gitignore", "notes.txt"]),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(dir.join(".gitignore")).unwrap(), "mine\n", "the user's ignores stay");
+        set_identity(dir);
+        prepare(dir, "Todo", "r1", "x\n", UserChanges::CommitFirst).unwrap();
+        let repo = Repository::open(dir).unwrap();
+        let saved = head(&repo);
+        assert_eq!(saved.author().name(), Ok(USER));
+        assert_eq!(tree_files(&saved), [".gitignore", "notes.txt"]);
+        assert_eq!(tree_files(&saved.parent(0).unwrap()), Vec::<String>::new());
     }
 
     #[test]
