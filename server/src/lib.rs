@@ -6,6 +6,7 @@
 pub mod config;
 pub mod confine;
 pub mod engine;
+pub mod git;
 pub mod idea;
 pub mod lsp;
 pub mod model;
