@@ -58,6 +58,10 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// Time limit for each of the app's install and test commands.
     pub test_timeout_secs: u64,
+    /// Commit the user's uncommitted changes (as the user) before a run instead of refusing.
+    pub commit_user_changes: bool,
+    /// E-mail of the AUTOCREA role authors in commits.
+    pub git_email: String,
 }
 
 impl Default for Config {
@@ -77,6 +81,8 @@ impl Default for Config {
             overwrite: false,
             max_file_bytes: 1024 * 1024,
             test_timeout_secs: 600,
+            commit_user_changes: false,
+            git_email: "autocrea@localhost".into(),
         }
     }
 }
@@ -96,6 +102,8 @@ const KNOWN: &[&str] = &[
     "overwrite",
     "maxFileBytes",
     "testTimeoutSecs",
+    "commitUserChanges",
+    "gitEmail",
 ];
 
 impl Config {
@@ -193,6 +201,15 @@ impl Config {
                 },
                 "runTests" => bool_into(value, &mut config.run_tests, || warn(key, "true or false", value)),
                 "overwrite" => bool_into(value, &mut config.overwrite, || warn(key, "true or false", value)),
+                "commitUserChanges" => {
+                    bool_into(value, &mut config.commit_user_changes, || warn(key, "true or false", value))
+                }
+                "gitEmail" => match value.as_str() {
+                    Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => {
+                        config.git_email = e.to_string()
+                    }
+                    _ => warn(key, "an e-mail address", value),
+                },
                 "maxFileBytes" => match value.as_u64() {
                     Some(n) if n > 0 => config.max_file_bytes = n,
                     _ => warn(key, "a positive whole number of bytes", value),
@@ -305,13 +322,13 @@ mod tests {
         check(
             json!({"autocrea": {"engine": "offline", "runTests": false, "targetFolder": "apps", "maxFileBytes": 10}}),
             expect_test::expect![[r#"
-                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600 }
+                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
                 []"#]],
         );
         check(
             json!({"overwrite": true, "testTimeoutSecs": 5}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5, commit_user_changes: false, git_email: "autocrea@localhost" }
                 []"#]],
         );
     }
@@ -321,18 +338,18 @@ mod tests {
         check(
             json!({"engine": "gpt-9", "runTests": "yes", "maxFileBytes": -1, "colour": "blue"}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
                 [
                     "setting `autocrea.engine`: expected auto, or one of joxcoder, openai, anthropic, local, offline, got \"gpt-9\"; using the default",
                     "setting `autocrea.maxFileBytes`: expected a positive whole number of bytes, got -1; using the default",
                     "setting `autocrea.runTests`: expected true or false, got \"yes\"; using the default",
-                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs)",
+                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs, commitUserChanges, gitEmail)",
                 ]"#]],
         );
         check(
             json!([1, 2]),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600 }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
                 [
                     "settings must be an object; using defaults",
                 ]"#]],

@@ -114,6 +114,14 @@ impl Engine {
         }
     }
 
+    /// The model a role runs on, for commit trailers (`None` offline).
+    pub fn model(&self, role: Role) -> Option<String> {
+        match self {
+            Engine::Offline => None,
+            Engine::Models(m) => Some(m.model_for(role)),
+        }
+    }
+
     /// The architect's step: an idea becomes a validated spec.
     pub async fn architect(&self, idea: &str, ctx: &RoleCtx<'_>) -> Result<AppSpec> {
         match self {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineName};
+use crate::git;
 use crate::model::roles::RoleCtx;
 use crate::model::wire::Usage;
 use crate::sandbox::{self, Outcome};
@@ -128,6 +129,9 @@ pub struct RoleReport {
     /// Tokens the role's model calls used (absent for the offline engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// Short ids of the commits of the role's steps (repair rounds add more), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<String>,
 }
 
 /// Token usage, as the servers reported it (or estimated where they did not).
@@ -203,6 +207,9 @@ pub struct RunSummary {
     pub dir: PathBuf,
     /// The app's name, once the architect has named it.
     pub app: Option<String>,
+    /// The git branch the run commits to (`autocrea/<slug>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     pub engine: EngineName,
     pub status: RunStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +305,7 @@ pub async fn run(
                 Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
             },
             app: None,
+            branch: None,
             engine: req.config.engine.unwrap_or(EngineName::Offline),
             status: RunStatus::Succeeded,
             error: None,
@@ -322,8 +330,46 @@ pub async fn run(
         planned: 1,
         delivered: AtomicUsize::new(0),
         written: std::sync::Mutex::new(Vec::new()),
+        branch: None,
+        uncommitted: std::sync::Mutex::new(Vec::new()),
+        dir: None,
     };
     let result = run.all().await;
+    // A run that stops mid-step leaves the branch at its last complete step, the tree clean.
+    if result.is_err()
+        && let (Some(branch), Some(dir)) = (&run.branch, &run.dir)
+    {
+        let pending: Vec<String> =
+            std::mem::take(&mut *run.uncommitted.lock().unwrap()).into_iter().map(|(_, p)| p).collect();
+        // The manifest goes back with the files it records.
+        let mut discard = pending.clone();
+        discard.push(crate::workspace::MANIFEST_PATH.into());
+        match git::discard_uncommitted(branch, dir, &discard) {
+            Ok(()) if !pending.is_empty() => {
+                // What was taken back is no longer written.
+                for report in &mut run.summary.roles {
+                    report.files.retain(|f| !pending.contains(f));
+                }
+                run.summary.files_written = run
+                    .summary
+                    .roles
+                    .iter()
+                    .filter(|r| r.role != Role::Architect)
+                    .map(|r| r.files.len())
+                    .sum();
+                run.events.emit(Event::Notice {
+                    role: Role::Architect,
+                    message: format!(
+                        "took back {} file(s) of the unfinished step; {} is at its last complete step",
+                        pending.len(),
+                        branch.branch
+                    ),
+                });
+            }
+            Ok(()) => {}
+            Err(e) => tracing::warn!("could not put the work tree back to the last step: {e}"),
+        }
+    }
     let mut summary = run.summary;
     summary.notices = run.events.notices.into_inner().unwrap();
     match result {
@@ -348,7 +394,14 @@ pub async fn run(
                 StepStatus::NotRun
             };
             let message = (role == Role::Security).then(|| NO_AUDIT.to_string());
-            summary.roles.push(RoleReport { role, status, files: vec![], message, tokens: None });
+            summary.roles.push(RoleReport {
+                role,
+                status,
+                files: vec![],
+                message,
+                tokens: None,
+                commits: vec![],
+            });
         }
     }
     summary.roles.sort_by_key(|r| r.role);
@@ -367,6 +420,12 @@ struct Run<'a, S, E> {
     delivered: AtomicUsize,
     /// Paths written in this run, in order.
     written: std::sync::Mutex<Vec<String>>,
+    /// The run's git branch, once prepared.
+    branch: Option<git::RunBranch>,
+    /// Files written since the last commit (discarded if the run stops before its step ends).
+    uncommitted: std::sync::Mutex<Vec<(Role, String)>>,
+    /// The app's folder, once known.
+    dir: Option<PathBuf>,
 }
 
 impl<S: FileSink, E: Events> Run<'_, S, E> {
@@ -408,7 +467,19 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 return Err(WriteError::InTheWay(in_the_way).into());
             }
         }
+        // The run's own branch, the user's work safe first.
+        let user_changes = if self.req.config.commit_user_changes || self.req.config.overwrite {
+            git::UserChanges::CommitFirst
+        } else {
+            git::UserChanges::Refuse
+        };
+        self.dir = Some(target.root().to_path_buf());
+        let branch = git::prepare(target.root(), idea, &self.req.run_id, gitignore_for(&spec), user_changes)?;
+        self.summary.branch = Some(branch.branch.clone());
+        self.progress(Role::Architect, format!("working on branch {}", branch.branch), 4);
+        self.branch = Some(branch);
         target.write_own(SPEC_PATH, &spec.to_json())?;
+        self.uncommitted.lock().unwrap().push((Role::Architect, SPEC_PATH.into()));
         self.summary.roles.push(RoleReport {
             role: Role::Architect,
             status: StepStatus::Done,
@@ -421,7 +492,13 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 spec.files.len()
             )),
             tokens,
+            commits: vec![],
         });
+        self.commit(
+            &engine,
+            Role::Architect,
+            format!("planned {} files for {}", spec.files.len(), spec.title),
+        )?;
         self.progress(Role::Architect, format!("planned {} files for {}", spec.files.len(), spec.title), 5);
 
         // Backend and frontend depend only on the spec: they run together.
@@ -433,10 +510,15 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         let backend = self.push_role(Role::Backend, backend);
         let frontend = self.push_role(Role::Frontend, frontend);
         backend.and(frontend)?;
+        // One commit per role, each with exactly its own files.
+        self.commit_role(&engine, Role::Backend)?;
+        self.commit_role(&engine, Role::Frontend)?;
         let devops = self.role_files(&engine, &spec, &target, Role::Devops, &[], None).await;
         self.push_role(Role::Devops, devops)?;
+        self.commit_role(&engine, Role::Devops)?;
         let tests = self.role_files(&engine, &spec, &target, Role::Tester, &[], None).await;
         self.push_role(Role::Tester, tests)?;
+        self.commit_role(&engine, Role::Tester)?;
 
         self.run_tests(&engine, &spec, &target).await?;
 
@@ -447,6 +529,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
             files: vec![],
             message: Some(NO_AUDIT.into()),
             tokens: None,
+            commits: vec![],
         });
         let total =
             self.summary.roles.iter().filter_map(|r| r.tokens).fold(None, |acc: Option<Tokens>, t| {
@@ -536,6 +619,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                     return Err(e);
                 }
                 self.written.lock().unwrap().push(file.path.clone());
+                self.uncommitted.lock().unwrap().push((role, file.path.clone()));
                 written.push(file.path.clone());
                 let done = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
                 self.progress(role, file.path, self.percent(done));
@@ -561,7 +645,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         };
         self.summary.files_written += files.len();
         let message = result.as_ref().err().map(|e| format!("{e:#}"));
-        self.summary.roles.push(RoleReport { role, status, files, message, tokens });
+        self.summary.roles.push(RoleReport { role, status, files, message, tokens, commits: vec![] });
         result
     }
 
@@ -659,13 +743,58 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 self.role_files(engine, spec, target, role, &paths, Some(failure)).await;
             self.add_tokens(role, tokens);
             if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == role) {
-                for f in files {
-                    if !report.files.contains(&f) {
-                        report.files.push(f);
+                for f in &files {
+                    if !report.files.contains(f) {
+                        report.files.push(f.clone());
                     }
                 }
             }
             result?;
+            self.commit(engine, role, format!("repair round {round}: rewrote {}", files.join(", ")))?;
+        }
+        Ok(())
+    }
+
+    /// Commits a role's step: its files written since the last commit.
+    fn commit_role(&mut self, engine: &Engine, role: Role) -> Result<()> {
+        let count = self.uncommitted.lock().unwrap().iter().filter(|(r, _)| *r == role).count();
+        let summary = match count {
+            0 => "wrote no files".to_string(),
+            1 => "wrote 1 file".to_string(),
+            n => format!("wrote {n} files"),
+        };
+        self.commit(engine, role, summary)
+    }
+
+    /// One commit of everything written since the last one, as `role`.
+    fn commit(&mut self, engine: &Engine, role: Role, summary: String) -> Result<()> {
+        let (Some(branch), Some(dir)) = (&self.branch, &self.dir) else { return Ok(()) };
+        // Exactly this role's files: roles running together commit one after the other.
+        let mut paths: Vec<String> = {
+            let mut pending = self.uncommitted.lock().unwrap();
+            let (mine, others): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(r, _)| *r == role);
+            *pending = others;
+            mine.into_iter().map(|(_, p)| p).collect()
+        };
+        if dir.join(crate::workspace::MANIFEST_PATH).exists() {
+            paths.push(crate::workspace::MANIFEST_PATH.into());
+        }
+        let report = self.summary.roles.iter().find(|r| r.role == role);
+        let step = git::Step {
+            role,
+            summary,
+            engine: engine.name().to_string(),
+            model: engine.model(role),
+            tokens: report.and_then(|r| r.tokens).map(|t| t.total()),
+            run_id: self.req.run_id.clone(),
+        };
+        let id = git::commit_step(branch, dir, &paths, &step, &self.req.config.git_email)?;
+        if let Some(id) = id {
+            let id = git::short(id);
+            self.events.emit(Event::Notice { role, message: format!("committed {id} on {}", branch.branch) });
+            if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == role) {
+                report.commits.push(id);
+            }
         }
         Ok(())
     }
@@ -744,6 +873,15 @@ pub fn pytest_counts(output: &str) -> (Option<u32>, Option<u32>) {
         return (None, None);
     }
     (Some(passed.unwrap_or(0)), Some(failed.unwrap_or(0)))
+}
+
+/// The `.gitignore` a new repository starts with, for the app's stack (the devops role writes
+/// the app's own later).
+fn gitignore_for(spec: &AppSpec) -> &'static str {
+    match spec.stack.language.to_ascii_lowercase().as_str() {
+        "javascript" | "typescript" | "node" => "node_modules/\ndist/\n.env\n*.db\n",
+        _ => ".venv/\n__pycache__/\n*.py[cod]\n.pytest_cache/\n*.db\n*.db-journal\n.env\nuploads/\n",
+    }
 }
 
 /// The folder for a destination, once the app's name is known.

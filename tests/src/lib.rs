@@ -401,13 +401,13 @@ pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// Every file below `dir` (relative paths, sorted), skipping `.venv` and caches.
+/// Every file below `dir` (relative paths, sorted), skipping `.git`, `.venv` and caches.
 pub fn files_below(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
-            if matches!(name.as_str(), ".venv" | "__pycache__" | ".pytest_cache") {
+            if matches!(name.as_str(), ".venv" | "__pycache__" | ".pytest_cache" | ".git") {
                 continue;
             }
             if path.is_dir() {
@@ -444,4 +444,11 @@ pub fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `git` in `dir` and returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

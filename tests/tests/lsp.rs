@@ -242,8 +242,9 @@ fn minimal_client_gets_disk_writes_and_log_messages() {
     assert_eq!(lsp.shutdown_and_exit(), 0);
 }
 
-/// Cancelled from the progress UI while files are landing: the run stops, says so, and every
-/// file on disk is whole (byte-identical to an uncancelled run's).
+/// Cancelled from the progress UI while files are landing: the run stops, says so, every
+/// file on disk is whole (byte-identical to an uncancelled run's), and the files of the
+/// unfinished step are taken back, so the branch is at its last complete step with a clean tree.
 #[test]
 fn cancel_from_progress_midway_leaves_no_partial_file() {
     let root = tempfile::tempdir().unwrap();
@@ -256,14 +257,23 @@ fn cancel_from_progress_midway_leaves_no_partial_file() {
         "--no-tests",
     ]);
     assert_eq!(code, 0, "{err}");
+    let before_devops = planned_files(reference.path())
+        .iter()
+        .filter(|p| {
+            !["Dockerfile", ".dockerignore", "compose.yaml", ".env.example", ".gitignore", "README.md"]
+                .contains(&p.as_str())
+        })
+        .filter(|p| !p.starts_with(".github/") && !p.starts_with("tests/") && p.as_str() != "pytest.ini")
+        .count();
 
     let mut lsp = Lsp::spawn(&["lsp"]);
     lsp.initialize(initialize_params("vscode", root.path()));
     let dir = root.path().join("blog");
     let token = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let hook_token = token.clone();
+    // Cancel while the devops role writes its second file.
     lsp.on_apply_edit = Some(Box::new(move |n| {
-        if n == 3 {
+        if n == before_devops + 2 {
             vec![json!({"jsonrpc": "2.0", "method": "window/workDoneProgress/cancel",
                         "params": {"token": hook_token.borrow().clone()}})]
         } else {
@@ -284,8 +294,10 @@ fn cancel_from_progress_midway_leaves_no_partial_file() {
 
     let written = files_below(&dir);
     let planned = planned_files(&dir);
-    let landed: Vec<&String> = written.iter().filter(|f| planned.contains(f)).collect();
-    assert!(!landed.is_empty() && landed.len() < planned.len(), "cancelled midway: {landed:?}");
+    // The repository's first commit has a .gitignore of its own; devops' version was taken back.
+    let landed: Vec<&String> =
+        written.iter().filter(|f| planned.contains(f) && f.as_str() != ".gitignore").collect();
+    assert_eq!(landed.len(), before_devops, "backend and frontend stay, devops is taken back: {landed:?}");
     assert_eq!(summary["filesWritten"], landed.len());
     for rel in landed {
         assert_eq!(
@@ -295,6 +307,8 @@ fn cancel_from_progress_midway_leaves_no_partial_file() {
         );
     }
     assert!(written.iter().all(|f| !f.ends_with(".tmp")), "temporary files left: {written:?}");
+    assert_eq!(autocrea_e2e::git(&dir, &["status", "--porcelain"]), "", "the work tree is clean");
+    assert!(autocrea_e2e::git(&dir, &["log", "-1", "--format=%s"]).starts_with("frontend: "));
     assert_eq!(lsp.shutdown_and_exit(), 0);
 }
 

@@ -93,6 +93,13 @@ impl Models {
         Models { chain, active: AtomicUsize::new(0), client, config, workspace }
     }
 
+    /// The model a role's calls go to (its override, else the active provider's).
+    pub fn model_for(&self, role: Role) -> String {
+        self.config.roles.get(&role).and_then(|s| s.model.clone()).unwrap_or_else(|| {
+            self.chain[self.active.load(Ordering::Relaxed).min(self.chain.len() - 1)].model.clone()
+        })
+    }
+
     pub fn active_engine(&self) -> EngineName {
         self.chain[self.active.load(Ordering::Relaxed).min(self.chain.len() - 1)].engine
     }
