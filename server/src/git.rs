@@ -76,6 +76,10 @@ pub enum GitError {
     GitMissing { message: String },
     #[error("`git push` of {branch} to {remote} was refused: {message}")]
     Push { remote: String, branch: String, message: String },
+    #[error(
+        "{actual} is not a generation's branch; check out the autocrea/… branch of the app to re-run a role on it"
+    )]
+    NotARunBranch { actual: String },
 }
 
 fn files_count(n: usize) -> String {
@@ -133,6 +137,21 @@ pub struct Undone {
     pub summary: String,
     /// The paths the step touched, relative to the app folder, sorted.
     pub paths: Vec<String>,
+}
+
+/// The generation branch checked out around `dir` (`autocrea/…`), to add a step to it.
+pub fn current_run_branch(dir: &Path) -> Result<RunBranch, GitError> {
+    let repo = open(dir)?;
+    let head = repo.head().map_err(git_err("read HEAD"))?;
+    let name = if head.is_branch() {
+        head.shorthand().unwrap_or_default().to_string()
+    } else {
+        "a detached HEAD".into()
+    };
+    if !name.starts_with("autocrea/") {
+        return Err(GitError::NotARunBranch { actual: name });
+    }
+    Ok(RunBranch { repo_root: work_tree(&repo, dir)?, branch: name, base: head.target() })
 }
 
 /// The short id of a commit, for summaries.

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use autocrea::config::Config;
 use autocrea::engine::EngineName;
 use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest, RunStatus, TestStatus};
+use autocrea::spec::Role;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -58,6 +59,39 @@ enum Command {
         #[arg(long, default_value_t = 600)]
         test_timeout: u64,
     },
+    /// Re-run one role (backend, frontend, devops, tester) on an existing generation, as a new
+    /// commit on its branch.
+    RunRole {
+        /// backend, frontend, devops or tester.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+        /// The app's folder (default: the current folder).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_parser = parse_engine)]
+        engine: Option<EngineName>,
+        /// Replace the role's files even if you changed them.
+        #[arg(long)]
+        overwrite: bool,
+        /// Do not install and run the app's tests afterwards.
+        #[arg(long)]
+        no_tests: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take back the last AUTOCREA step (only one AUTOCREA made, unchanged since, not pushed).
+    Undo {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Push the generation's branch with your own git credentials.
+    Deploy {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Default: origin.
+        #[arg(long)]
+        remote: Option<String>,
+    },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
     /// Internal: run a command that may write only below the given folders (Landlock).
@@ -73,6 +107,10 @@ enum Command {
         #[arg(last = true)]
         command: Vec<String>,
     },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}; use backend, frontend, devops or tester"))
 }
 
 fn parse_engine(s: &str) -> Result<EngineName, String> {
@@ -111,8 +149,44 @@ fn main() -> ExitCode {
                 test_timeout_secs: test_timeout,
                 ..Config::default()
             };
-            runtime.block_on(generate(idea, dir, config, json))
+            let destination = match dir {
+                Some(dir) => Destination::Folder(dir),
+                None => match std::env::current_dir() {
+                    Ok(cwd) => Destination::InRoot(cwd),
+                    Err(e) => {
+                        eprintln!("autocrea: cannot read the current folder: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            eprintln!("autocrea: building {idea:?}");
+            runtime.block_on(run(idea, destination, config, None, json))
         }
+        Some(Command::RunRole { role, dir, engine, overwrite, no_tests, json }) => {
+            let config = Config { engine, overwrite, run_tests: !no_tests, ..Config::default() };
+            eprintln!("autocrea: re-running the {role} role in {}", dir.display());
+            runtime.block_on(run(String::new(), Destination::Folder(dir), config, Some(role), json))
+        }
+        Some(Command::Undo { dir }) => match autocrea::git::undo(&dir) {
+            Ok(undone) => {
+                println!("undid {} ({}): {} file(s) restored", undone.id, undone.summary, undone.paths.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("autocrea: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Deploy { dir, remote }) => match autocrea::git::deploy(&dir, remote.as_deref()) {
+            Ok(output) => {
+                println!("{}", output.trim());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("autocrea: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some(Command::Confine { writable, probe, command }) => confine(&writable, probe, &command),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
@@ -202,17 +276,13 @@ impl Events for Terminal {
     }
 }
 
-async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool) -> ExitCode {
-    let destination = match dir {
-        Some(dir) => Destination::Folder(dir),
-        None => match std::env::current_dir() {
-            Ok(cwd) => Destination::InRoot(cwd),
-            Err(e) => {
-                eprintln!("autocrea: cannot read the current folder: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
+async fn run(
+    idea: String,
+    destination: Destination,
+    config: Config,
+    rerun: Option<Role>,
+    json: bool,
+) -> ExitCode {
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -221,9 +291,8 @@ async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool
             on_ctrl_c.cancel();
         }
     });
-    eprintln!("autocrea: building {idea:?}");
     let confine = std::env::current_exe().ok();
-    let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config, confine };
+    let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config, confine, rerun };
     let summary = pipeline::run(req, &DiskSink, &Terminal, cancel).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary).expect("summary serializes"));
@@ -235,7 +304,12 @@ async fn generate(idea: String, dir: Option<PathBuf>, config: Config, json: bool
                 1 => " — 1 file".to_string(),
                 n => format!(" — {n} files"),
             };
-            println!("  {:<9} {}{files}", role.role.as_str(), role.status.as_str());
+            let commits = if role.commits.is_empty() {
+                String::new()
+            } else {
+                format!(" (commit {})", role.commits.join(", "))
+            };
+            println!("  {:<9} {}{files}{commits}", role.role.as_str(), role.status.as_str());
         }
         if let Some(message) = &summary.tests.message {
             println!("  tests: {message}");

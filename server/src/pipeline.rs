@@ -43,6 +43,9 @@ pub struct RunRequest {
     /// The `autocrea` binary, to run the app's commands under `autocrea __confine` (write
     /// confinement with Landlock); `None` runs them unconfined.
     pub confine: Option<PathBuf>,
+    /// Re-run one role on the existing generation in the destination folder (a new commit on
+    /// its branch), instead of generating from the idea.
+    pub rerun: Option<Role>,
 }
 
 /// What a run reports while it works.
@@ -255,8 +258,9 @@ impl RunSummary {
                     ),
                     None => String::new(),
                 };
+                let branch = self.branch.as_ref().map(|b| format!(" on branch {b}")).unwrap_or_default();
                 format!(
-                    "AUTOCREA built {app} in {} ({} files, {tests}; engine {}{tokens}; no security audit ran) in {secs:.1} s",
+                    "AUTOCREA built {app} in {}{branch} ({} files, {tests}; engine {}{tokens}; no security audit ran) in {secs:.1} s",
                     self.dir.display(),
                     self.files_written,
                     self.engine
@@ -430,6 +434,9 @@ struct Run<'a, S, E> {
 
 impl<S: FileSink, E: Events> Run<'_, S, E> {
     async fn all(&mut self) -> Result<()> {
+        if let Some(role) = self.req.rerun {
+            return self.rerun(role).await;
+        }
         let idea = self.req.idea.trim();
         if idea.is_empty() {
             return Err(anyhow!(
@@ -545,6 +552,53 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         Ok(())
     }
 
+    /// Re-runs one role on an existing generation: the spec from `.autocrea/spec.json`, the
+    /// role's previous files given to the model, one new commit on the generation's branch.
+    async fn rerun(&mut self, role: Role) -> Result<()> {
+        let dir = match &self.req.destination {
+            Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
+        };
+        let spec_text = std::fs::read_to_string(dir.join(SPEC_PATH)).map_err(|_| {
+            anyhow!("{} holds no AUTOCREA app ({SPEC_PATH} is missing); generate one first", dir.display())
+        })?;
+        let spec = AppSpec::from_json(&spec_text)?;
+        self.summary.idea = spec.idea.clone();
+        self.summary.app = Some(spec.name.clone());
+        if matches!(role, Role::Architect | Role::Security) {
+            return Err(anyhow!(
+                "the {role} role writes no app files to re-run; re-run backend, frontend, devops or tester"
+            ));
+        }
+        let engine = Engine::select(&self.req.config, Some(dir.clone()))?;
+        self.summary.engine = engine.name();
+        let target = Target::open(&dir, self.req.config.max_file_bytes)?;
+        self.summary.dir = target.root().to_path_buf();
+        let branch = git::current_run_branch(target.root())?;
+        self.summary.branch = Some(branch.branch.clone());
+        let paths: Vec<String> = spec.files_of(role).map(|f| f.path.clone()).collect();
+        if !self.req.config.overwrite {
+            let in_the_way = target.in_the_way(paths.iter().map(String::as_str));
+            if !in_the_way.is_empty() {
+                return Err(WriteError::InTheWay(in_the_way).into());
+            }
+        }
+        self.dir = Some(target.root().to_path_buf());
+        self.branch = Some(branch);
+        self.planned = paths.len().max(1);
+        self.progress(role, format!("re-running the {role} role (engine {})", engine.name()), 5);
+        let previous = format!(
+            "Re-run of the {role} role: its previous output is shown above. Write the files again, whole, \
+             keeping what works and improving what falls short."
+        );
+        let repair = matches!(engine, Engine::Models(_)).then_some(previous.as_str());
+        let result = self.role_files(&engine, &spec, &target, role, &paths, repair).await;
+        self.push_role(role, result)?;
+        self.commit(&engine, role, "re-run".into())?;
+        self.run_tests(&engine, &spec, &target).await?;
+        self.progress(role, "re-run done".into(), 100);
+        Ok(())
+    }
+
     /// Tokens a role used, for model engines.
     fn tokens_of(&self, engine: &Engine, ctx: &RoleCtx<'_>) -> Option<Tokens> {
         match engine {
@@ -574,7 +628,13 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         repair: Option<&str>,
     ) -> (Vec<String>, Option<Tokens>, Result<()>) {
         let mut written = Vec::new();
-        let context = self.written_files(target);
+        let mut context = self.written_files(target);
+        // A repair or a re-run shows the role the files it rewrites.
+        for path in only {
+            if let Ok(text) = std::fs::read_to_string(target.root().join(path)) {
+                context.insert(path.clone(), text);
+            }
+        }
         // A refused file stops the role's model calls too.
         let role_cancel = self.cancel.child_token();
         let ctx = RoleCtx::new(role, &self.events, &role_cancel, &context);
@@ -588,8 +648,8 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         let produce = async {
             let tx = tx;
             match (engine, repair) {
-                (Engine::Models(models), Some(failure)) => {
-                    models.batch(spec, role, &ctx, only, Some(failure), &tx).await
+                (Engine::Models(models), Some(note)) => {
+                    models.batch(spec, role, &ctx, only, Some(note), &tx).await
                 }
                 _ => engine.files(spec, role, &ctx, tx.clone()).await,
             }
@@ -739,8 +799,9 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         }
         for (role, paths) in by_role {
             self.progress(role, format!("repair round {round}/{rounds}: rewriting {}", paths.join(", ")), 85);
+            let note = crate::model::roles::repair_note(failure);
             let (files, tokens, result) =
-                self.role_files(engine, spec, target, role, &paths, Some(failure)).await;
+                self.role_files(engine, spec, target, role, &paths, Some(&note)).await;
             self.add_tokens(role, tokens);
             if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == role) {
                 for f in &files {

@@ -6,7 +6,12 @@
 //!
 //! - `autocrea.generate` `[GenerateParams]` → `GenerateStarted` at once, or with `wait: true`
 //!   the `RunSummary` when the run ends. The run outlives the request either way.
-//! - `autocrea.cancel` `[CancelParams]` (or `["run-id"]`) → `CancelResult`.
+//! - `autocrea.cancel` `[CancelParams]` (or `["run-id"]`, or nothing: every run) → `CancelResult`.
+//! - `autocrea.runRole` `[RunRoleParams]` → like `autocrea.generate`: re-runs one role on an
+//!   existing generation as a new commit on its branch.
+//! - `autocrea.undo` `[DirParams]` → `UndoResult`: takes back the last AUTOCREA step.
+//! - `autocrea.deploy` `[DeployParams]` → `DeployResult`: pushes the branch with the user's
+//!   own git credentials.
 //!
 //! Notifications, server → client:
 //!
@@ -25,9 +30,64 @@ use crate::spec::Role;
 
 pub const GENERATE: &str = "autocrea.generate";
 pub const CANCEL: &str = "autocrea.cancel";
+pub const RUN_ROLE: &str = "autocrea.runRole";
+pub const UNDO: &str = "autocrea.undo";
+pub const DEPLOY: &str = "autocrea.deploy";
 
 /// Every command, as advertised in `executeCommandProvider`.
-pub const COMMANDS: &[&str] = &[GENERATE, CANCEL];
+pub const COMMANDS: &[&str] = &[GENERATE, CANCEL, RUN_ROLE, UNDO, DEPLOY];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunRoleParams {
+    /// backend, frontend, devops or tester.
+    pub role: Role,
+    /// The app's folder (absolute, or relative to the workspace root); default: the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    #[serde(default)]
+    pub wait: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overwrite: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirParams {
+    /// The app's folder (absolute, or relative to the workspace root); default: the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoResult {
+    /// Short id of the commit taken back.
+    pub commit: String,
+    pub role: Role,
+    pub summary: String,
+    /// Files restored or removed, relative to the app's folder.
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeployParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// Default: `origin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployResult {
+    /// What `git push` said.
+    pub output: String,
+}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

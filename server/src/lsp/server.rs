@@ -144,6 +144,9 @@ impl LanguageServer for Server {
         match params.command.as_str() {
             ext::GENERATE => handlers::generate::generate(self, params.arguments).await.map(Some),
             ext::CANCEL => handlers::generate::cancel(self, params.arguments).map(Some),
+            ext::RUN_ROLE => handlers::generate::run_role(self, params.arguments).await.map(Some),
+            ext::UNDO => handlers::git::undo(self, params.arguments).await.map(Some),
+            ext::DEPLOY => handlers::git::deploy(self, params.arguments).await.map(Some),
             other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
                 "unknown command {other:?}; AUTOCREA's commands are {}",
                 ext::COMMANDS.join(", ")

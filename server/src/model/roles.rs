@@ -382,6 +382,15 @@ enum Outcome {
     NoFiles(String),
 }
 
+/// What a repair round tells the role that owns a faulty file.
+pub fn repair_note(failure: &str) -> String {
+    format!(
+        "This is a repair round. The app's tests failed with this output:\n\n```text\n{}\n```\n\n\
+         Rewrite the files below so the tests pass, whole.",
+        tail(failure, 12_000)
+    )
+}
+
 /// The user message of the architect.
 pub fn architect_message(idea: &str) -> String {
     format!(
@@ -399,12 +408,9 @@ pub fn user_message(
     feedback: Option<&str>,
 ) -> String {
     let mut msg = context(spec, role, files, wanted);
-    if let Some(failure) = repair {
-        msg.push_str(&format!(
-            "\n\nThis is a repair round. The app's tests failed with this output:\n\n```text\n{}\n```\n\n\
-             Rewrite the files below so the tests pass, whole.",
-            tail(failure, 12_000)
-        ));
+    if let Some(note) = repair {
+        msg.push_str("\n\n");
+        msg.push_str(note);
     }
     msg.push_str("\n\nWrite these files, whole, each in the FILE: format:\n");
     for path in wanted {
@@ -523,7 +529,7 @@ mod tests {
                     Role::Backend,
                     &files,
                     &["app/routers/products.py".to_string()],
-                    Some("FAILED tests/test_products.py::test_create - assert 200 == 201"),
+                    Some(&repair_note("FAILED tests/test_products.py::test_create - assert 200 == 201")),
                     None,
                 ),
                 expect_test::expect_file!["snapshots/prompt.backend-repair.txt"],

@@ -3,4 +3,5 @@
 pub mod code_action;
 pub mod configuration;
 pub mod generate;
+pub mod git;
 pub mod initialize;
