@@ -92,6 +92,11 @@ export interface Options {
   maxFileBytes?: number;
   /** Default 600. */
   testTimeoutSecs?: number;
+  /** Default `false`: a run refuses to start while the app's folder has uncommitted changes;
+   *  `true`: they are committed first, as the user. */
+  commitUserChanges?: boolean;
+  /** E-mail of the AUTOCREA role authors in commits. Default `"autocrea@localhost"`. */
+  gitEmail?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +134,59 @@ export interface CancelParams {
 
 export interface CancelResult {
   cancelled: boolean;
+}
+
+/** Roles `autocrea.runRole` can re-run. */
+export type RerunnableRole = 'backend' | 'frontend' | 'devops' | 'tester';
+
+export const RERUNNABLE_ROLES: readonly RerunnableRole[] = ['backend', 'frontend', 'devops', 'tester'];
+
+/** `autocrea.runRole`, arguments `[RunRoleParams]`. Answers like `autocrea.generate`
+ *  (`GenerateStarted` at once, or with `wait: true` the `RunSummary`): re-runs one role on an
+ *  existing generation as a new commit on its branch. */
+export const RUN_ROLE = 'autocrea.runRole';
+
+export interface RunRoleParams {
+  /** backend, frontend, devops or tester. */
+  role: RerunnableRole;
+  /** The app's folder (absolute, or relative to the workspace root); default: the root. */
+  dir?: string;
+  /** Await the end of the run and answer with its `RunSummary`. Default false. */
+  wait?: boolean;
+  engine?: EngineSetting;
+  overwrite?: boolean;
+}
+
+/** `autocrea.undo`, arguments `[DirParams]` → `UndoResult`: takes back the last AUTOCREA step. */
+export const UNDO = 'autocrea.undo';
+
+export interface DirParams {
+  /** The app's folder (absolute, or relative to the workspace root); default: the root. */
+  dir?: string;
+}
+
+export interface UndoResult {
+  /** Short id of the commit taken back. */
+  commit: string;
+  role: Role;
+  summary: string;
+  /** Files restored or removed, relative to the app's folder. */
+  paths: string[];
+}
+
+/** `autocrea.deploy`, arguments `[DeployParams]` → `DeployResult`: pushes the branch with the
+ *  user's own git credentials. */
+export const DEPLOY = 'autocrea.deploy';
+
+export interface DeployParams {
+  dir?: string;
+  /** Default `origin`. */
+  remote?: string;
+}
+
+export interface DeployResult {
+  /** What `git push` said. */
+  output: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,6 +232,9 @@ export interface RoleSummary {
   message?: string;
   /** Tokens of the role's model calls (absent for the offline engine). */
   tokens?: Tokens;
+  /** Short ids of the commits of the role's steps (repair rounds add more), oldest first.
+   *  Absent when none. */
+  commits?: string[];
 }
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
@@ -198,6 +259,8 @@ export interface RunSummary {
   idea: string;
   dir: string;
   app: string;
+  /** The git branch the run commits to (`autocrea/<slug>`). */
+  branch?: string;
   engine: Engine;
   status: RunStatus;
   error?: string;

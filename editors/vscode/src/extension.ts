@@ -17,6 +17,8 @@ let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
 /** Runs known to be in progress: run id → idea (or "" when only seen through `autocrea/stream`). */
 const activeRuns = new Map<string, string>();
+/** The folder of the last run reported, the default app folder of undo, re-run and deploy. */
+let lastRunDir: string | undefined;
 /** Runs already reported: a `wait: true` run is reported by both the answer and the notification. */
 const reportedRuns = new Set<string>();
 /** Where the last streamed chunk came from, to print a header when the source changes. */
@@ -28,6 +30,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     vscode.commands.registerCommand('autocrea.generateFromPrompt', generateFromPrompt),
     vscode.commands.registerCommand('autocrea.cancelRun', cancelRun),
+    vscode.commands.registerCommand('autocrea.undoLastStep', undoLastStep),
+    vscode.commands.registerCommand('autocrea.rerunRole', rerunRole),
+    vscode.commands.registerCommand('autocrea.deployBranch', deployBranch),
     vscode.commands.registerCommand('autocrea.showOutput', () => {
       output.show(true);
     }),
@@ -64,6 +69,8 @@ const SERVER_SETTINGS = [
   'overwrite',
   'maxFileBytes',
   'testTimeoutSecs',
+  'commitUserChanges',
+  'gitEmail',
 ] as const;
 
 /** The `autocrea` section as the server expects it: settings that are unset (null) are left out,
@@ -264,6 +271,121 @@ async function cancelRun(): Promise<void> {
   }
 }
 
+/** The app folder for undo, re-run and deploy: the nearest folder above the active file that
+ *  holds `.autocrea/spec.json` (inside its workspace folder), else the last run's folder, else
+ *  none (the server then uses the workspace root). */
+async function appDir(): Promise<string | undefined> {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc?.uri.scheme === 'file') {
+    const root = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath;
+    let dir = path.dirname(doc.uri.fsPath);
+    for (;;) {
+      try {
+        await vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, '.autocrea', 'spec.json')));
+        return dir;
+      } catch {
+        // not here; look further up
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir || !root || dir === root || !dir.startsWith(root)) {
+        break;
+      }
+      dir = parent;
+    }
+  }
+  return lastRunDir;
+}
+
+async function undoLastStep(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  const dir = await appDir();
+  try {
+    const params: ext.DirParams = dir ? { dir } : {};
+    const result = await executeCommand<ext.UndoResult>(c, ext.UNDO, params);
+    const files = `${result.paths.length} file${result.paths.length === 1 ? '' : 's'}`;
+    output.appendLine('');
+    output.appendLine(`↶ took back ${result.commit} (${result.role}: ${result.summary}) in ${dir ?? 'the workspace root'}`);
+    for (const p of result.paths) {
+      output.appendLine(`  ${p}`);
+    }
+    const choice = await vscode.window.showInformationMessage(
+      `AUTOCREA: took back ${result.commit} (${result.role}: ${result.summary}); ${files} restored or removed.`,
+      'Show output',
+    );
+    if (choice === 'Show output') {
+      output.show(true);
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: undo failed: ${errorText(err)}`);
+  }
+}
+
+async function rerunRole(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    ext.RERUNNABLE_ROLES.map((role) => ({ label: role, role })),
+    { title: 'AUTOCREA: Re-run which role?', placeHolder: 'Its files are regenerated as a new commit on the branch' },
+  );
+  if (!picked) {
+    return;
+  }
+  const dir = await appDir();
+  try {
+    const params: ext.RunRoleParams = dir ? { role: picked.role, dir } : { role: picked.role };
+    const result = await executeCommand<ext.GenerateResult>(c, ext.RUN_ROLE, params);
+    if (ext.isRunSummary(result)) {
+      await onRunFinished(result);
+    } else {
+      activeRuns.set(result.runId, `re-run of ${picked.role}`);
+      output.appendLine(`▶ run ${result.runId}: re-run of ${picked.role} in ${result.dir}`);
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: the re-run of ${picked.role} did not start: ${errorText(err)}`);
+  }
+}
+
+async function deployBranch(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  const remote = await vscode.window.showInputBox({
+    title: 'AUTOCREA: Deploy (push the branch)',
+    prompt: 'Git remote to push the branch to (with your own git credentials)',
+    value: 'origin',
+    validateInput: (v) => (v.trim() && !/\s/.test(v.trim()) ? undefined : 'A remote name, such as origin.'),
+  });
+  if (!remote?.trim()) {
+    return;
+  }
+  const dir = await appDir();
+  try {
+    const params: ext.DeployParams = dir ? { dir, remote: remote.trim() } : { remote: remote.trim() };
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `AUTOCREA: pushing to ${remote.trim()}…` },
+      () => executeCommand<ext.DeployResult>(c, ext.DEPLOY, params),
+    );
+    output.appendLine('');
+    output.appendLine(`⇡ pushed to ${remote.trim()}:`);
+    output.appendLine(result.output.trimEnd());
+    const choice = await vscode.window.showInformationMessage(
+      `AUTOCREA: pushed the branch to ${remote.trim()}.`,
+      'Show output',
+    );
+    if (choice === 'Show output') {
+      output.show(true);
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: deploy failed: ${errorText(err)}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Notifications
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +419,7 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
   reportedRuns.add(summary.runId);
   activeRuns.delete(summary.runId);
   lastStreamSource = undefined;
+  lastRunDir = summary.dir;
   output.appendLine('');
   output.appendLine(describeRun(summary));
 
@@ -341,13 +464,14 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
 function headline(s: ext.RunSummary): string {
   const app = s.app || s.idea;
   const tokens = s.tokens ? `, ${tokensText(s.tokens)}` : '';
+  const branch = s.branch ? ` on branch ${s.branch}` : '';
   switch (s.status) {
     case 'succeeded':
-      return `${app} is ready in ${s.dir} (${s.filesWritten} files, tests ${testsText(s.tests)}${tokens}).`;
+      return `${app} is ready in ${s.dir}${branch} (${s.filesWritten} files, tests ${testsText(s.tests)}${tokens}).`;
     case 'cancelled':
-      return `run for "${s.idea}" was cancelled (${s.filesWritten} files written${tokens}).`;
+      return `run for "${s.idea}" was cancelled${branch} (${s.filesWritten} files written${tokens}).`;
     case 'failed':
-      return `run for "${s.idea}" failed: ${s.error ?? `tests ${testsText(s.tests)}`}${s.tokens ? ` (${tokensText(s.tokens)})` : ''}.`;
+      return `run for "${s.idea}" failed${branch}: ${s.error ?? `tests ${testsText(s.tests)}`}${s.tokens ? ` (${tokensText(s.tokens)})` : ''}.`;
   }
 }
 
@@ -375,12 +499,16 @@ function describeRun(s: ext.RunSummary): string {
   const lines = [
     `■ run ${s.runId} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (engine ${s.engine}): "${s.idea}" → ${s.dir}`,
   ];
+  if (s.branch) {
+    lines.push(`  branch: ${s.branch}`);
+  }
   if (s.error) {
     lines.push(`  error: ${s.error}`);
   }
   for (const r of s.roles) {
     const tokens = r.tokens ? `, ${tokensText(r.tokens)}` : '';
-    lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${tokens}${r.message ? ` — ${r.message}` : ''}`);
+    const commits = r.commits?.length ? `, commit${r.commits.length === 1 ? '' : 's'} ${r.commits.join(' ')}` : '';
+    lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${tokens}${commits}${r.message ? ` — ${r.message}` : ''}`);
   }
   const repairs = s.tests.repairRounds ? ` after ${s.tests.repairRounds} repair round${s.tests.repairRounds === 1 ? '' : 's'}` : '';
   lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}${repairs}`);

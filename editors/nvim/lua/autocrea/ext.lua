@@ -24,6 +24,9 @@ local M = {}
 ---   overwrite       boolean, default false (never replace a file the user wrote)
 ---   maxFileBytes    integer, default 1048576
 ---   testTimeoutSecs integer, default 600
+---   commitUserChanges boolean, default false (true: commit the user's uncommitted changes in
+---                   the app's folder first, as the user, instead of refusing to run)
+---   gitEmail        string, default "autocrea@localhost" (e-mail of the role authors in commits)
 --- API keys are never settings: they come from the environment of the server (JOXCODER_API_KEY,
 --- OPENAI_API_KEY, ANTHROPIC_API_KEY).
 M.CONFIG_SECTION = 'autocrea'
@@ -38,13 +41,29 @@ M.ENGINE_SETTINGS = { 'auto', 'joxcoder', 'openai', 'anthropic', 'local', 'offli
 M.GENERATE = 'autocrea.generate'
 --- autocrea.cancel, arguments { { runId } } → { cancelled }
 M.CANCEL = 'autocrea.cancel'
+--- autocrea.runRole, arguments { { role, dir?, wait?, engine?, overwrite? } }, role one of
+---   M.RERUNNABLE_ROLES; dir: the app's folder (absolute or relative to the workspace root;
+---   default the root) → like autocrea.generate: { runId, dir } at once, or with wait = true the
+---   RunSummary. Re-runs one role on an existing generation as a new commit on its branch.
+M.RUN_ROLE = 'autocrea.runRole'
+--- autocrea.undo, arguments { { dir? } } → { commit, role, summary, paths }: takes back the last
+---   AUTOCREA step (commit: its short id; paths: files restored or removed, relative to dir).
+M.UNDO = 'autocrea.undo'
+--- autocrea.deploy, arguments { { dir?, remote? = "origin" } } → { output }: pushes the branch
+---   with the user's own git credentials (output: what `git push` said).
+M.DEPLOY = 'autocrea.deploy'
+
+--- Roles autocrea.runRole can re-run.
+M.RERUNNABLE_ROLES = { 'backend', 'frontend', 'devops', 'tester' }
 
 --- Notifications server → client.
 --- autocrea/stream { runId, role, text }: text output of a role as it arrives.
 M.STREAM = 'autocrea/stream'
 --- autocrea/runFinished: RunSummary
----   { runId, idea, dir, app, engine, status = "succeeded"|"failed"|"cancelled", error?,
----     roles = { { role, status, files, message?, tokens? } },
+---   { runId, idea, dir, app, branch? (the git branch the run commits to, "autocrea/<slug>"),
+---     engine, status = "succeeded"|"failed"|"cancelled", error?,
+---     roles = { { role, status, files, message?, tokens?,
+---                 commits? = { short commit ids of the role's steps, oldest first } } },
 ---     tests = { status = "passed"|"failed"|"skipped"|"error", command, passed?, failed?, output?,
 ---               repairRounds? },
 ---     security = { status, message }, findings, filesWritten,

@@ -1,5 +1,6 @@
 -- AUTOCREA for Neovim (>= 0.10): starts `autocrea lsp`, shows what the roles stream, reports
--- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaOutput / :AutocreaReadme.
+-- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaUndo / :AutocreaRerun /
+-- :AutocreaDeploy / :AutocreaOutput / :AutocreaReadme.
 --
 --   require('autocrea').setup({ settings = { engine = 'auto' } })
 
@@ -18,9 +19,9 @@ M.defaults = {
   root_markers = { '.git', 'AUTOCREA.md' },
   -- The `autocrea` section: engine (default 'auto'), fallback, joxcoder, openai, anthropic,
   -- local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes,
-  -- testTimeoutSecs (see lua/autocrea/ext.lua; API keys come from the environment). Sent as
-  -- initializationOptions, pushed with workspace/didChangeConfiguration and answered to
-  -- workspace/configuration pulls.
+  -- testTimeoutSecs, commitUserChanges, gitEmail (see lua/autocrea/ext.lua; API keys come from
+  -- the environment). Sent as initializationOptions, pushed with workspace/didChangeConfiguration
+  -- and answered to workspace/configuration pulls.
   settings = {},
   -- Called with each autocrea/stream params ({ runId, role, text }) after it is appended to the
   -- output buffer.
@@ -154,23 +155,27 @@ end
 function M.headline(s)
   local app = (not is_null(s.app) and s.app ~= '') and s.app or s.idea
   local tokens = tokens_text(s.tokens)
+  local branch = (not is_null(s.branch) and s.branch ~= '') and (' on branch ' .. s.branch) or ''
   if s.status == 'succeeded' then
-    return ('%s is ready in %s (%d files, tests %s%s)'):format(
+    return ('%s is ready in %s%s (%d files, tests %s%s)'):format(
       app,
       s.dir,
+      branch,
       s.filesWritten or 0,
       tests_text(s.tests),
       tokens and (', ' .. tokens) or ''
     )
   elseif s.status == 'cancelled' then
-    return ('run for "%s" was cancelled (%d files written%s)'):format(
+    return ('run for "%s" was cancelled%s (%d files written%s)'):format(
       s.idea,
+      branch,
       s.filesWritten or 0,
       tokens and (', ' .. tokens) or ''
     )
   end
-  return ('run for "%s" failed: %s%s'):format(
+  return ('run for "%s" failed%s: %s%s'):format(
     s.idea,
+    branch,
     is_null(s.error) and ('tests ' .. tests_text(s.tests)) or s.error,
     tokens and (' (' .. tokens .. ')') or ''
   )
@@ -187,6 +192,9 @@ local function describe_run(s)
       s.dir
     ),
   }
+  if not is_null(s.branch) and s.branch ~= '' then
+    table.insert(lines, '  branch: ' .. s.branch)
+  end
   if not is_null(s.error) then
     table.insert(lines, '  error: ' .. s.error)
   end
@@ -194,7 +202,14 @@ local function describe_run(s)
     local msg = is_null(r.message) and '' or (' — ' .. r.message)
     local tokens = tokens_text(r.tokens)
     tokens = tokens and (', ' .. tokens) or ''
-    table.insert(lines, ('  %s: %s, %d files%s%s'):format(r.role, r.status, #(r.files or {}), tokens, msg))
+    local commits = ''
+    if type(r.commits) == 'table' and #r.commits > 0 then
+      commits = (', commit%s %s'):format(#r.commits == 1 and '' or 's', table.concat(r.commits, ' '))
+    end
+    table.insert(
+      lines,
+      ('  %s: %s, %d files%s%s%s'):format(r.role, r.status, #(r.files or {}), tokens, commits, msg)
+    )
   end
   if type(s.tests) == 'table' then
     local rounds = tonumber(s.tests.repairRounds) or 0
@@ -397,6 +412,130 @@ function M.cancel(run_id, callback)
   end
 end
 
+--- The app folder for undo, re-run and deploy: the nearest folder above the current buffer's
+--- file holding .autocrea/spec.json, else the last run's folder, else nil (the server then uses
+--- the workspace root).
+function M.app_dir()
+  local name = vim.api.nvim_buf_get_name(0)
+  if name ~= '' and vim.bo.buftype == '' then
+    for dir in vim.fs.parents(vim.fs.normalize(vim.fn.fnamemodify(name, ':p'))) do
+      if vim.uv.fs_stat(vim.fs.joinpath(dir, '.autocrea', 'spec.json')) then
+        return dir
+      end
+    end
+  end
+  if M.last_summary and not is_null(M.last_summary.dir) then
+    return M.last_summary.dir
+  end
+  return nil
+end
+
+local function with_dir(params, dir)
+  dir = dir or M.app_dir()
+  if dir and dir ~= '' then
+    params.dir = dir
+  end
+  return params
+end
+
+--- Runs autocrea.undo on `dir` (default M.app_dir()). `callback(err, result)` gets
+--- { commit, role, summary, paths }.
+function M.undo(dir, callback)
+  local params = with_dir({}, dir)
+  with_client(function(client)
+    execute(client, ext.UNDO, params, function(err, result)
+      if err then
+        notify('undo failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif type(result) == 'table' then
+        local paths = type(result.paths) == 'table' and result.paths or {}
+        last_source = nil
+        append_line(('↶ took back %s (%s: %s) in %s'):format(
+          result.commit,
+          result.role,
+          result.summary,
+          params.dir or 'the workspace root'
+        ))
+        for _, p in ipairs(paths) do
+          append_line('  ' .. p)
+        end
+        notify(('took back %s (%s: %s); %d file%s restored or removed — :AutocreaOutput'):format(
+          result.commit,
+          result.role,
+          result.summary,
+          #paths,
+          #paths == 1 and '' or 's'
+        ))
+      end
+      if callback then
+        callback(err, result)
+      end
+    end)
+  end)
+end
+
+--- Runs autocrea.runRole. `params`: { role, dir? (default M.app_dir()), wait?, engine?,
+--- overwrite? } or a role name. `callback(err, result)` as for M.generate.
+function M.rerun(params, callback)
+  if type(params) == 'string' then
+    params = { role = params }
+  end
+  if not vim.tbl_contains(ext.RERUNNABLE_ROLES, params.role) then
+    notify(('cannot re-run %s: use one of %s'):format(
+      tostring(params.role),
+      table.concat(ext.RERUNNABLE_ROLES, ', ')
+    ), vim.log.levels.ERROR)
+    return
+  end
+  if params.dir == nil then
+    with_dir(params)
+  end
+  with_client(function(client)
+    execute(client, ext.RUN_ROLE, params, function(err, result)
+      if err then
+        notify(('the re-run of %s did not start: %s'):format(params.role, err.message or vim.inspect(err)),
+          vim.log.levels.ERROR)
+      elseif ext.is_run_summary(result) then
+        run_finished(result)
+      elseif type(result) == 'table' and result.runId then
+        M.runs[result.runId] = 're-run of ' .. params.role
+        append_line(('▶ run %s: re-run of %s in %s'):format(result.runId, params.role, result.dir))
+        if M.options.open_output then
+          M.open_output()
+        end
+      end
+      if callback then
+        callback(err, result)
+      end
+    end)
+  end)
+end
+
+--- Runs autocrea.deploy: pushes the branch of `dir` (default M.app_dir()) to `remote` (default
+--- origin). `callback(err, result)` gets { output }.
+function M.deploy(remote, dir, callback)
+  local params = with_dir({}, dir)
+  if remote and remote ~= '' then
+    params.remote = remote
+  end
+  local to = params.remote or 'origin'
+  notify(('pushing to %s…'):format(to))
+  with_client(function(client)
+    execute(client, ext.DEPLOY, params, function(err, result)
+      if err then
+        notify('deploy failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif type(result) == 'table' then
+        last_source = nil
+        append_line(('⇡ pushed to %s:'):format(to))
+        append_line(vim.trim(tostring(result.output or '')))
+        notify(('pushed the branch to %s — :AutocreaOutput'):format(to))
+      end
+      if callback then
+        callback(err, result)
+      end
+    end)
+  end)
+end
+
 --- Opens the README.md of the last finished run.
 function M.open_readme()
   local s = M.last_summary
@@ -443,6 +582,32 @@ local function create_commands()
       return vim.tbl_keys(M.runs)
     end,
   })
+
+  vim.api.nvim_create_user_command('AutocreaUndo', function()
+    M.undo()
+  end, { nargs = 0, desc = 'AUTOCREA: undo the last step' })
+
+  vim.api.nvim_create_user_command('AutocreaRerun', function(args)
+    local role = vim.trim(args.args)
+    if role ~= '' then
+      return M.rerun(role)
+    end
+    vim.ui.select(ext.RERUNNABLE_ROLES, { prompt = 'Re-run which AUTOCREA role?' }, function(choice)
+      if choice then
+        M.rerun(choice)
+      end
+    end)
+  end, {
+    nargs = '?',
+    desc = 'AUTOCREA: re-run a role (backend, frontend, devops, tester)',
+    complete = function()
+      return ext.RERUNNABLE_ROLES
+    end,
+  })
+
+  vim.api.nvim_create_user_command('AutocreaDeploy', function(args)
+    M.deploy(vim.trim(args.args))
+  end, { nargs = '?', desc = 'AUTOCREA: push the branch to a remote (default origin)' })
 
   vim.api.nvim_create_user_command('AutocreaOutput', M.open_output, { desc = 'AUTOCREA: show streamed output' })
   vim.api.nvim_create_user_command('AutocreaReadme', M.open_readme, { desc = 'AUTOCREA: open the last app README' })
