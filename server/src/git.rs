@@ -47,7 +47,8 @@ pub enum GitError {
     #[error("a {state} is in progress in {root:?}; finish or abort it, then run again")]
     Busy { state: String, root: PathBuf },
     #[error(
-        "you have uncommitted changes in {}: {}. Commit or stash them, or let AUTOCREA commit them first",
+        "you have uncommitted changes in {}: {}. Commit or stash them, or let AUTOCREA commit them first \
+         (setting `autocrea.commitUserChanges`, or `--commit-changes`)",
         files_count(.0.len()), .0.join(", ")
     )]
     UserChanges(Vec<String>),
@@ -859,7 +860,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "you have uncommitted changes in 3 files: README.md, notes/untracked.txt, staged.txt. \
-             Commit or stash them, or let AUTOCREA commit them first"
+             Commit or stash them, or let AUTOCREA commit them first \
+             (setting `autocrea.commitUserChanges`, or `--commit-changes`)"
         );
         assert_eq!(branch(&repo), "main", "nothing happened");
         assert_eq!(head(&repo).id(), old);

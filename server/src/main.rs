@@ -49,9 +49,12 @@ enum Command {
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Replace files that exist and were not written by AUTOCREA.
+        /// Replace files that exist and were not written by AUTOCREA (yours are committed first).
         #[arg(long)]
         overwrite: bool,
+        /// Commit your uncommitted changes first (as you) instead of refusing to start.
+        #[arg(long)]
+        commit_changes: bool,
         /// Write the tests but do not install and run them.
         #[arg(long)]
         no_tests: bool,
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
             repair_rounds,
             json,
             overwrite,
+            commit_changes,
             no_tests,
             test_timeout,
         }) => {
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
                 engine,
                 repair_rounds,
                 overwrite,
+                commit_user_changes: commit_changes,
                 run_tests: !no_tests,
                 test_timeout_secs: test_timeout,
                 ..Config::default()
