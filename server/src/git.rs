@@ -321,15 +321,15 @@ pub fn message(step: &Step) -> String {
     let role = step.role.as_str();
     let summary = one_line(&step.summary);
     let summary = summary.strip_prefix(&format!("{role}: ")).unwrap_or(&summary);
-    let mut m = format!("{role}: {summary}\n\nAutocrea-Engine: {}\n", one_line(&step.engine));
-    if let Some(model) = &step.model {
-        m += &format!("Autocrea-Model: {}\n", one_line(model));
-    }
-    if let Some(tokens) = step.tokens {
-        m += &format!("Autocrea-Tokens: {tokens}\n");
-    }
-    m += &format!("{RUN_TRAILER}: {}\n", one_line(&step.run_id));
-    m
+    // All four trailers on every step, so `git log --format=%(trailers:key=…)` reads the same
+    // for every commit: the offline engine has no model and spends no tokens.
+    let model = step.model.as_deref().map(one_line).unwrap_or_else(|| "none".into());
+    format!(
+        "{role}: {summary}\n\nAutocrea-Engine: {}\nAutocrea-Model: {model}\nAutocrea-Tokens: {}\n{RUN_TRAILER}: {}\n",
+        one_line(&step.engine),
+        step.tokens.unwrap_or(0),
+        one_line(&step.run_id)
+    )
 }
 
 /// Takes back the last AUTOCREA step on the current branch. See the module docs.
@@ -987,7 +987,9 @@ mod tests {
         let id = commit_step(&run, dir, &["api/main.py".into()], &bare, BOT_EMAIL).unwrap().unwrap();
         assert_eq!(
             repo.find_commit(id).unwrap().message().unwrap(),
-            "tester: wrote tests\n\nAutocrea-Engine: joxcoder\nAutocrea-Run: r1\n"
+            // No model and no tokens (the offline engine): the same four trailers.
+            "tester: wrote tests\n\nAutocrea-Engine: joxcoder\nAutocrea-Model: none\nAutocrea-Tokens: 0\n\
+             Autocrea-Run: r1\n"
         );
     }
 
