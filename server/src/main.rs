@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use autocrea::audit::Severity;
 use autocrea::config::Config;
 use autocrea::engine::EngineName;
 use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest, RunStatus, TestStatus};
@@ -95,6 +96,18 @@ enum Command {
         #[arg(long)]
         remote: Option<String>,
     },
+    /// Audit files and folders for security problems (no network): findings with rule, CWE,
+    /// severity and how to fix. Exits 1 when a finding at or above --fail-on exists.
+    Audit {
+        /// Files or folders (recursively, honouring .gitignore). Default: the current folder.
+        paths: Vec<PathBuf>,
+        /// text (one line per finding), json (an array of findings) or sarif (SARIF 2.1.0).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// Lowest severity that makes the exit code 1: info, warning or error.
+        #[arg(long, default_value = "warning", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
     /// Internal: run a command that may write only below the given folders (Landlock).
@@ -114,6 +127,10 @@ enum Command {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("unknown role {s:?}; use backend, frontend, devops or tester"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?}; use info, warning or error"))
 }
 
 fn parse_engine(s: &str) -> Result<EngineName, String> {
@@ -193,6 +210,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Confine { writable, probe, command }) => confine(&writable, probe, &command),
+        Some(Command::Audit { paths, format, fail_on }) => audit(paths, &format, fail_on),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
@@ -247,6 +265,42 @@ fn confine(writable: &[PathBuf], probe: bool, command: &[String]) -> ExitCode {
             eprintln!("autocrea: could not run {program}: {err}");
             ExitCode::from(127)
         }
+    }
+}
+
+/// `autocrea audit`: 0 clean, 1 findings at or above `fail_on`, 2 a path could not be read.
+fn audit(paths: Vec<PathBuf>, format: &str, fail_on: Severity) -> ExitCode {
+    let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+    for p in &paths {
+        if !p.exists() {
+            eprintln!("autocrea: {} does not exist", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    let base = std::env::current_dir().unwrap_or_default();
+    let result = autocrea::audit::audit_paths(&paths, &base);
+    for e in &result.errors {
+        eprintln!("autocrea: could not read {e}");
+    }
+    let output = match format {
+        "json" => {
+            serde_json::to_string_pretty(&autocrea::audit::report::json(&result.findings)).expect("json")
+                + "\n"
+        }
+        "sarif" => {
+            serde_json::to_string_pretty(&autocrea::audit::report::sarif(&result.findings)).expect("json")
+                + "\n"
+        }
+        _ => autocrea::audit::report::text(&result.findings, result.files),
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), output.as_bytes());
+    if result.findings.iter().any(|f| f.severity >= fail_on) {
+        ExitCode::FAILURE
+    } else if !result.errors.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -858,7 +858,7 @@ impl<'c, 'a> Js<'c, 'a> {
                 if !info.constant {
                     let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
                     let what = if name == "Function" { "`new Function`" } else { "This call" };
-                    self.cx.report_with("code-injection", None, severity, at.clone(), format!("{what} runs {} as JavaScript: whoever controls it runs anything. Parse data with `JSON.parse`, or map names to functions.", if info.tainted() { info.describe() } else { "a string built at run time".into() }));
+                    self.cx.report_with("code-injection", None, severity, at.clone(), format!("{what} runs its argument as JavaScript, and that is {}: whoever controls it runs anything. Parse data with `JSON.parse`, or map names to functions.", if info.tainted() { info.describe() } else { "a string built at run time".into() }));
                 }
             }
         }
@@ -1206,7 +1206,7 @@ impl<'c, 'a> Js<'c, 'a> {
     }
 
     fn xss(&mut self, at: std::ops::Range<usize>, info: &Info) {
-        self.cx.report("xss", at, format!("HTML is built from {} without escaping: a value holding `<script>` runs in the visitor's browser. Render with an escaping template engine or escape the value first.", info.describe()));
+        self.cx.report("xss", at, format!("HTML is built, without escaping, from {}: a value holding `<script>` runs in the visitor's browser. Render with an escaping template engine or escape the value first.", info.describe()));
     }
 
     fn html_variable(&self, node: Node<'_>) -> bool {

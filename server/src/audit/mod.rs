@@ -15,6 +15,7 @@
 //! Like the pipeline, this module knows nothing of LSP: positions are 1-based lines and
 //! columns in Unicode code points; the LSP layer converts them to the negotiated encoding.
 
+mod compiled;
 mod docker;
 mod javascript;
 mod lang;
@@ -152,7 +153,9 @@ pub fn audit_text(path: &Path, text: &str) -> Vec<Finding> {
         Some(Lang::Workflow) => workflow::check_actions(&mut cx),
         Some(Lang::Compose) => workflow::check_compose(&mut cx),
         Some(Lang::Template) => python::check_template(&mut cx),
-        Some(Lang::Go | Lang::Rust | Lang::Yaml | Lang::Env) | None => {}
+        Some(Lang::Go) => compiled::check_go(&mut cx),
+        Some(Lang::Rust) => compiled::check_rust(&mut cx),
+        Some(Lang::Yaml | Lang::Env) | None => {}
     }
     if lang == Some(Lang::Env) {
         // Secrets belong in `.env`; the risk is committing it.

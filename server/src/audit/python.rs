@@ -921,7 +921,7 @@ impl<'c, 'a> Py<'c, 'a> {
                         severity,
                         at.clone(),
                         format!(
-                            "`{name}` runs {} as Python code: whoever controls it runs anything on the server. Parse data with `json.loads` or `ast.literal_eval`, or map names to functions with a dictionary.",
+                            "`{name}` runs its argument as Python code, and that is {}: whoever controls it runs anything on the server. Parse data with `json.loads` or `ast.literal_eval`, or map names to functions with a dictionary.",
                             if info.tainted() { info.describe() } else { "a string built at run time".into() }
                         ),
                     );
@@ -1380,7 +1380,7 @@ impl<'c, 'a> Py<'c, 'a> {
             "xss",
             at,
             format!(
-                "HTML is built from {} without escaping: a value holding `<script>` runs in the visitor's browser (stolen sessions, actions as the user). Render it through an escaping template, or escape it with `markupsafe.escape`/`html.escape`.",
+                "HTML is built, without escaping, from {}: a value holding `<script>` runs in the visitor's browser (stolen sessions, actions as the user). Render it through an escaping template, or escape it with `markupsafe.escape`/`html.escape`.",
                 info.describe()
             ),
         );

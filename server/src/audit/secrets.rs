@@ -83,7 +83,9 @@ fn placeholder(value: &str) -> bool {
         || v == "none"
         || v == "null"
         || v == "undefined"
-        || v.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.') && v.contains('_')
+        // Words (`current-password`, `api_key_header`): a name, not a secret.
+        || v.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-' || c == '.')
+        || v.chars().all(|c| c.is_ascii_uppercase() || c == '_')
         // A call or attribute, not a literal.
         || v.contains('(')
         || v.contains('[')
