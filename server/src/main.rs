@@ -62,6 +62,9 @@ enum Command {
         /// Time limit in seconds for each of the app's install and test commands.
         #[arg(long, default_value_t = 600)]
         test_timeout: u64,
+        /// Let the security role apply its fixes (as its own commit).
+        #[arg(long)]
+        auto_fix: bool,
     },
     /// Re-run one role (backend, frontend, devops, tester) on an existing generation, as a new
     /// commit on its branch.
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
             commit_changes,
             no_tests,
             test_timeout,
+            auto_fix,
         }) => {
             let config = Config {
                 engine,
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
                 commit_user_changes: commit_changes,
                 run_tests: !no_tests,
                 test_timeout_secs: test_timeout,
+                auto_fix,
                 ..Config::default()
             };
             let destination = match dir {
@@ -382,6 +387,16 @@ async fn run(
             }
         }
         println!("  {}", summary.security.message);
+        for f in summary.findings.iter().take(20) {
+            println!("    {}:{}: {}[{}] {}", f.path, f.range.start.line, f.severity, f.rule, f.message);
+        }
+        if summary.findings.len() > 20 {
+            println!(
+                "    … and {} more (`autocrea audit {}`)",
+                summary.findings.len() - 20,
+                summary.dir.display()
+            );
+        }
     }
     match (summary.status, summary.tests.status) {
         (RunStatus::Succeeded, TestStatus::Passed | TestStatus::Skipped) => ExitCode::SUCCESS,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Edit, Finding, LineIndex, RULES, audit_text};
+use super::{Edit, Finding, RULES, audit_text};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src/audit/fixtures")
@@ -126,22 +126,8 @@ fn fixtures_report_exactly_what_they_mark() {
     assert!(failures.is_empty(), "{} fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// Applies edits (positions are 1-based lines, code-point columns) to a text.
-pub(crate) fn apply(text: &str, edits: &[Edit]) -> String {
-    let idx = LineIndex::new(text);
-    let offset = |p: super::Point| {
-        let start = idx.line_start(p.line as usize - 1);
-        let line = idx.line(p.line as usize - 1);
-        start + line.char_indices().nth(p.column as usize - 1).map_or(line.len(), |(b, _)| b)
-    };
-    let mut spans: Vec<(usize, usize, &str)> =
-        edits.iter().map(|e| (offset(e.range.start), offset(e.range.end), e.new_text.as_str())).collect();
-    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
-    let mut out = text.to_string();
-    for (start, end, new) in spans {
-        out.replace_range(start..end, new);
-    }
-    out
+fn apply(text: &str, edits: &[Edit]) -> String {
+    super::apply_edits(text, edits).0
 }
 
 #[test]

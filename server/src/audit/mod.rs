@@ -21,6 +21,7 @@ mod javascript;
 mod lang;
 mod python;
 pub mod report;
+pub mod review;
 pub mod rules;
 mod secrets;
 mod syntax;
@@ -284,6 +285,39 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 fn display_path(path: &Path, base: &Path) -> String {
     path.strip_prefix(base).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// Applies edits (1-based lines, code-point columns) to a text. Overlapping edits after the
+/// first are skipped; the result says how many applied.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> (String, usize) {
+    let idx = LineIndex::new(text);
+    let offset = |p: Point| {
+        let line = (p.line as usize).saturating_sub(1);
+        if line >= idx.lines() {
+            return text.len();
+        }
+        let start = idx.line_start(line);
+        let content = idx.line(line);
+        start
+            + content
+                .char_indices()
+                .nth((p.column as usize).saturating_sub(1))
+                .map_or(content.len(), |(b, _)| b)
+    };
+    let mut spans: Vec<(usize, usize, &str)> =
+        edits.iter().map(|e| (offset(e.range.start), offset(e.range.end), e.new_text.as_str())).collect();
+    spans.sort_by_key(|s| (s.0, s.1));
+    let mut kept: Vec<(usize, usize, &str)> = Vec::new();
+    for s in spans {
+        if kept.last().is_none_or(|k| k.1 <= s.0 && (k.0 != s.0 || k.1 != k.0)) {
+            kept.push(s);
+        }
+    }
+    let mut out = text.to_string();
+    for (start, end, new) in kept.iter().rev() {
+        out.replace_range(*start..*end, new);
+    }
+    (out, kept.len())
 }
 
 /// Line starts of a text, to turn byte offsets into [`Point`]s.
