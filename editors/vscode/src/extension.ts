@@ -511,7 +511,8 @@ function describeRun(s: ext.RunSummary): string {
     lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${tokens}${commits}${r.message ? ` — ${r.message}` : ''}`);
   }
   const repairs = s.tests.repairRounds ? ` after ${s.tests.repairRounds} repair round${s.tests.repairRounds === 1 ? '' : 's'}` : '';
-  lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}${repairs}`);
+  const command = s.tests.command ? ` (${s.tests.command})` : '';
+  lines.push(`  tests${command}: ${testsText(s.tests)}${repairs}`);
   lines.push(`  security: ${s.security.status} — ${s.security.message}`);
   lines.push(`  ${s.filesWritten} files written`);
   if (s.tokens) {
