@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checks the audit benchmark's corpus so it cannot rot silently.
 
-Every case folder `corpus/<framework>/<case>/` holds a vulnerable and a safe version, either as
+Two corpora share one layout: `corpus/` (the tuned corpus, written while the auditor was being
+developed) and `heldout/` (the held-out corpus, written without running the auditor). Every case
+folder `<corpus>/<framework>/<case>/` holds a vulnerable and a safe version, either as
 one file each (`vulnerable.<ext>`, `safe.<ext>`) or, where a tool only recognises a file by its
 place (GitHub Actions workflows under `.github/workflows/`), as folders `vulnerable/` and `safe/`
 with the same layout inside. Checked here:
@@ -18,6 +20,9 @@ Markers: a trailing comment `expect: CWE-89` on the line where a scanner should 
 `//` or `{/* */}` in JSX), or, in files without trailing comments (Dockerfile), a comment line
 `# expect-next-line: CWE-798` just above it.
 
+    python3 tests/audit-bench/check_corpus.py                 # both corpora
+    python3 tests/audit-bench/check_corpus.py heldout         # one: tuned, heldout or a path
+
 The harness (`run`) imports this module and uses `load_corpus()`.
 """
 
@@ -28,7 +33,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"  # the tuned corpus
+HELDOUT = HERE / "heldout"  # the held-out corpus
+# name -> (folder, label). The labels say how far each corpus' figures can be trusted.
+CORPORA = {
+    "tuned": (CORPUS, "tuned corpus (used while developing the auditor)"),
+    "heldout": (HELDOUT, "held-out corpus (written without running the auditor)"),
+}
 FRAMEWORKS = ("flask", "fastapi", "django", "python", "express", "react", "config")
 PARTS = {
     "flask": "python",
@@ -43,6 +55,9 @@ PARTS = {
 COVERED_CWES = {
     89, 78, 94, 95, 22, 79, 601, 502, 327, 328, 330, 338, 295, 347, 942, 306, 489, 215, 611, 90,
     643, 614, 1004, 798,
+    # added with the held-out corpus: SSRF, fast password hashes, containers running as root or
+    # privileged, unpinned base images and actions
+    918, 916, 250, 1357,
 }
 MARKER = re.compile(r"expect(?P<next>-next-line)?:\s*(?P<cwes>CWE-\d+(?:\s*,\s*CWE-\d+)*)")
 ANY_MARKER = re.compile(r"expect(-next-line)?\s*:\s*CWE", re.IGNORECASE)
@@ -75,6 +90,7 @@ class Case:
     name: str
     vulnerable: Unit
     safe: Unit
+    root: Path = CORPUS  # the corpus folder the case belongs to
 
     @property
     def id(self) -> str:
@@ -85,8 +101,20 @@ class Case:
         return PARTS[self.framework]
 
 
-def rel(path: Path) -> str:
-    return path.resolve().relative_to(CORPUS.resolve()).as_posix()
+def rel(path: Path, root: Path = CORPUS) -> str:
+    """`path` relative to the corpus folder `root`, as a posix string (`flask/x/vulnerable.py`)."""
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def resolve_corpus(name_or_path: str) -> tuple[Path, str]:
+    """(folder, label) for `tuned`, `heldout` or a path to a folder with the same layout."""
+    if name_or_path in CORPORA:
+        return CORPORA[name_or_path]
+    path = Path(name_or_path).resolve()
+    for folder, label in CORPORA.values():
+        if path == folder.resolve():
+            return folder, label
+    return path, f"corpus at {path}"
 
 
 def parse_markers(text: str) -> dict[int, set[int]]:
@@ -124,9 +152,9 @@ def load_corpus(corpus: Path = CORPUS) -> list[Case]:
                 for f in unit.files:
                     markers = parse_markers(f.read_text(encoding="utf-8", errors="replace"))
                     if markers:
-                        unit.markers[rel(f)] = markers
+                        unit.markers[rel(f, corpus)] = markers
                 units[kind] = unit
-            cases.append(Case(framework, case_dir.name, units["vulnerable"], units["safe"]))
+            cases.append(Case(framework, case_dir.name, units["vulnerable"], units["safe"], corpus))
     return cases
 
 
@@ -219,6 +247,11 @@ def check(corpus: Path = CORPUS, verbose: bool = True) -> list[str]:
         import yaml  # type: ignore
     except ImportError:
         yaml = None
+    if not corpus.is_dir():
+        problems.append(f"{corpus}: no such folder")
+        if verbose:
+            print(f"corpus check: {problems[0]}", file=sys.stderr)
+        return problems
     known = set(FRAMEWORKS)
     for d in sorted(p for p in corpus.iterdir() if p.is_dir()):
         if d.name not in known:
@@ -244,18 +277,19 @@ def check(corpus: Path = CORPUS, verbose: bool = True) -> list[str]:
                 problems.append(f"{case.id}: CWE-{cwe} is not one the corpus covers (typo?)")
         for f in case.safe.files:
             if ANY_MARKER.search(f.read_text(encoding="utf-8", errors="replace")):
-                problems.append(f"{rel(f)}: a safe version must have no marker")
+                problems.append(f"{rel(f, corpus)}: a safe version must have no marker")
         for unit in (case.vulnerable, case.safe):
             for f in unit.files:
-                problems += _check_file(f, yaml)
+                problems += _check_file(f, yaml, corpus)
                 text = f.read_text(encoding="utf-8", errors="replace")
                 lines = text.splitlines()
-                for line_no in unit.markers.get(rel(f), {}):
+                for line_no in unit.markers.get(rel(f, corpus), {}):
                     if line_no > len(lines) or not lines[line_no - 1].strip() or ANY_MARKER.search(lines[line_no - 1]) and lines[line_no - 1].lstrip().startswith(("#", "//", "{/*")):
-                        problems.append(f"{rel(f)}:{line_no}: a marker must trail the code line it labels (or use expect-next-line above it)")
+                        problems.append(f"{rel(f, corpus)}:{line_no}: a marker must trail the code line it labels (or use expect-next-line above it)")
     if verbose:
+        where = _display(corpus)
         if problems:
-            print(f"corpus check: {len(problems)} problem(s)", file=sys.stderr)
+            print(f"corpus check ({where}): {len(problems)} problem(s)", file=sys.stderr)
             for p in problems:
                 print(f"  {p}", file=sys.stderr)
         else:
@@ -264,12 +298,19 @@ def check(corpus: Path = CORPUS, verbose: bool = True) -> list[str]:
                 by_fw[c.framework] = by_fw.get(c.framework, 0) + 1
             files = sum(len(c.vulnerable.files) + len(c.safe.files) for c in cases)
             summary = ", ".join(f"{fw} {n}" for fw, n in by_fw.items())
-            print(f"corpus ok: {len(cases)} cases, {files} files ({summary}); Python files compile under {sys.version.split()[0]}")
+            print(f"corpus ok ({where}): {len(cases)} cases, {files} files ({summary}); Python files compile under {sys.version.split()[0]}")
     return problems
 
 
-def _check_file(f: Path, yaml) -> list[str]:
-    name = rel(f)
+def _display(corpus: Path) -> str:
+    try:
+        return corpus.resolve().relative_to(HERE.parent.parent).as_posix()
+    except ValueError:
+        return str(corpus)
+
+
+def _check_file(f: Path, yaml, corpus: Path = CORPUS) -> list[str]:
+    name = rel(f, corpus)
     text = f.read_text(encoding="utf-8", errors="replace")
     if not text.strip():
         return [f"{name}: empty"]
@@ -295,9 +336,15 @@ def _check_file(f: Path, yaml) -> list[str]:
     return []
 
 
-def main() -> int:
-    return 1 if check() else 0
+def main(argv: list[str]) -> int:
+    """Checks the corpora named in argv (`tuned`, `heldout` or paths), both when none is named."""
+    names = argv or list(CORPORA)
+    failed = False
+    for name in names:
+        folder, _ = resolve_corpus(name)
+        failed |= bool(check(folder))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
