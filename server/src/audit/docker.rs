@@ -31,9 +31,13 @@ pub(crate) fn check(cx: &mut Cx<'_>) {
                 let name = field(*ins, "user").map(|u| text(u, src).to_string()).unwrap_or_default();
                 user = Some((name, *ins));
             }
-            "cmd_instruction" | "entrypoint_instruction" => run_at = Some(*ins),
+            "cmd_instruction" | "entrypoint_instruction" => {
+                run_at = Some(*ins);
+                dev_server(cx, *ins);
+            }
             "env_instruction" | "arg_instruction" => {
                 secret_vars(cx, *ins);
+                debug_vars(cx, *ins);
                 if ins.kind() == "arg_instruction" {
                     for pair in named_children(*ins) {
                         if let Some(name) = field(pair, "name") {
@@ -138,6 +142,46 @@ fn secret_vars(cx: &mut Cx<'_>, ins: Node<'_>) {
             )
         };
         cx.report("docker-secret", pair.byte_range(), message);
+    }
+}
+
+/// The image starts a development server or one in debug mode.
+fn dev_server(cx: &mut Cx<'_>, ins: Node<'_>) {
+    let t = text(ins, cx.text);
+    let words: Vec<&str> = t
+        .split(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | '[' | ']'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let what = if words.contains(&"--debug") {
+        "`--debug`"
+    } else if words.contains(&"--reload") {
+        "`--reload`"
+    } else if words.contains(&"runserver") {
+        "Django's `runserver`"
+    } else {
+        return;
+    };
+    cx.report("debug-mode", ins.byte_range(), format!("The container starts the app with {what}: a development server with debug output (the Werkzeug debugger runs code sent from the browser). Start a production server (gunicorn, uvicorn without --reload) instead."));
+}
+
+/// `ENV FLASK_DEBUG=1`, `ENV DEBUG=true`, `ENV NODE_ENV=development`.
+fn debug_vars(cx: &mut Cx<'_>, ins: Node<'_>) {
+    let src = cx.text;
+    for pair in named_children(ins) {
+        let (Some(name), Some(value)) =
+            (field(pair, "name"), field(pair, "value").or_else(|| field(pair, "default")))
+        else {
+            continue;
+        };
+        let n = text(name, src).to_ascii_uppercase();
+        let v = text(value, src).trim_matches(['"', '\'']).to_ascii_lowercase();
+        let on = matches!(v.as_str(), "1" | "true" | "yes" | "on");
+        let debug = (matches!(n.as_str(), "DEBUG" | "FLASK_DEBUG" | "DJANGO_DEBUG" | "APP_DEBUG") && on)
+            || (matches!(n.as_str(), "FLASK_ENV" | "NODE_ENV" | "APP_ENV" | "ENVIRONMENT")
+                && v == "development");
+        if debug {
+            cx.report("debug-mode", pair.byte_range(), format!("`{}` puts the image's app in debug mode: errors show stack traces and internals to anyone. Leave it off in the image; turn it on only in a development override.", text(pair, src)));
+        }
     }
 }
 

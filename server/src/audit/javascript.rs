@@ -9,13 +9,15 @@ use super::syntax::{
     ancestor, descendants, dotted, field, last_segment, literal_parts, named_children, passwordish,
     secretish, string_value, text,
 };
-use super::taint::{Info, Level, Scopes, sanitizer, validator};
+use super::taint::{Info, Level, Scopes, sanitizer, sink, validator};
 use super::{CommentStyle, Cx, Lang, Severity};
 
 pub(crate) fn check(cx: &mut Cx<'_>, lang: Lang) {
     let Some(tree) = lang.parse(cx.text) else { return };
     let root = tree.root_node();
     let mut js = Js::new(cx, root);
+    // Scripts run code at the top level too (browser pages): it has its own scope.
+    js.scopes.push();
     js.walk(root);
 }
 
@@ -294,6 +296,9 @@ impl<'c, 'a> Js<'c, 'a> {
                     let info = self.info(value);
                     if let Some(name) = field(node, "name") {
                         self.bind(name, info);
+                        if self.validation(value) && name.kind() == "identifier" {
+                            self.scopes.flag(text(name, self.src));
+                        }
                     }
                 }
             }
@@ -304,17 +309,33 @@ impl<'c, 'a> Js<'c, 'a> {
                 self.assignment(node);
             }
             "if_statement" | "while_statement" | "do_statement" => {
-                if let Some(cond) = field(node, "condition") {
+                let cond = field(node, "condition");
+                if let Some(cond) = cond {
                     self.walk(cond);
                     self.guards(cond);
                 }
                 self.scopes.enter_branch();
                 for child in named_children(node) {
-                    if Some(child) != field(node, "condition") {
+                    if Some(child) != cond {
                         self.walk(child);
                     }
                 }
                 self.scopes.leave_branch();
+                // `if (!ok) url = '/'`: after a validation, a value replaced by a constant in
+                // the branch is safe either way.
+                if let (Some(cond), Some(body)) = (cond, field(node, "consequence"))
+                    && self.validation(cond)
+                {
+                    for n in descendants(body) {
+                        if n.kind() == "assignment_expression"
+                            && let (Some(l), Some(r)) = (field(n, "left"), field(n, "right"))
+                            && self.info(r).constant
+                            && let Some(name) = dotted(l, self.src)
+                        {
+                            self.scopes.validate(&name);
+                        }
+                    }
+                }
             }
             "for_statement" | "for_in_statement" | "try_statement" | "catch_clause" | "switch_statement" => {
                 if node.kind() == "for_in_statement"
@@ -561,6 +582,29 @@ impl<'c, 'a> Js<'c, 'a> {
         }
     }
 
+    /// Whether an expression checks a value: a validator call (`startsWith`, `.test`,
+    /// `ALLOWED.includes`), URL parts compared, or a boolean holding such a check.
+    fn validation(&self, node: Node<'_>) -> bool {
+        descendants(node).into_iter().any(|n| match n.kind() {
+            "call_expression" => field(n, "function")
+                .map(|f| match f.kind() {
+                    "member_expression" => {
+                        field(f, "property").map(|p| text(p, self.src).to_string()).unwrap_or_default()
+                    }
+                    _ => self.resolve(f).unwrap_or_default(),
+                })
+                .is_some_and(|name| validator(&name) || matches!(last_segment(&name), "includes" | "has")),
+            "member_expression" => {
+                matches!(
+                    field(n, "property").map(|p| text(p, self.src)),
+                    Some("hostname" | "host" | "origin" | "protocol")
+                )
+            }
+            "identifier" => self.scopes.is_flag(text(n, self.src)),
+            _ => false,
+        })
+    }
+
     // --- what a value is --------------------------------------------------------------------
 
     fn info(&self, node: Node<'_>) -> Info {
@@ -577,6 +621,9 @@ impl<'c, 'a> Js<'c, 'a> {
                     return Info::strong(t);
                 }
                 let Some(obj) = field(node, "object") else { return Info::default() };
+                if node.kind() == "subscript_expression" && is_constant_name(text(obj, self.src)) {
+                    return Info::default();
+                }
                 if self.is_request(obj) {
                     let prop = field(node, "property").map(|p| text(p, self.src)).unwrap_or("");
                     return if REQUEST_DATA.contains(&prop) || node.kind() == "subscript_expression" {
@@ -593,9 +640,11 @@ impl<'c, 'a> Js<'c, 'a> {
                 let inner = self.info(obj);
                 Info { built: false, constant: false, ..inner }
             }
-            "string" | "number" | "true" | "false" | "null" | "undefined" | "regex" => Info::constant(),
+            "string" => Info { markup: looks_like_html(text(node, self.src)), ..Info::constant() },
+            "number" | "true" | "false" | "null" | "undefined" | "regex" => Info::constant(),
             "template_string" => {
                 let mut info = Info::constant();
+                info.markup = looks_like_html(&literal_parts(node, self.src));
                 let mut first = true;
                 for child in named_children(node) {
                     match child.kind() {
@@ -626,6 +675,10 @@ impl<'c, 'a> Js<'c, 'a> {
                 }
             }
             "ternary_expression" => {
+                // `ok(url) ? url : "/"`: a validated choice.
+                if field(node, "condition").is_some_and(|c| self.validation(c)) {
+                    return Info::default();
+                }
                 let c = field(node, "consequence").map(|n| self.info(n)).unwrap_or_default();
                 let a = field(node, "alternative").map(|n| self.info(n)).unwrap_or_default();
                 c.join(a)
@@ -668,8 +721,8 @@ impl<'c, 'a> Js<'c, 'a> {
             field(call, "arguments").map(|a| named_children(a).collect()).unwrap_or_default();
         let args_info =
             || args.iter().map(|a| self.info(*a)).reduce(Info::join).unwrap_or_else(Info::constant);
-        if sanitizer(&name) {
-            return Info::constant();
+        if let Some(mask) = sanitizer(&name) {
+            return args_info().cleaned(mask);
         }
         let last = last_segment(&name);
         if matches!(last, "useSearchParams" | "useParams" | "useLocation" | "useRouter" | "prompt") {
@@ -736,9 +789,30 @@ impl<'c, 'a> Js<'c, 'a> {
             if name == "JSON.parse" || name == "JSON.stringify" {
                 return args_info();
             }
+            // `ALLOWED[x]` / `EXPORTERS.get(x)`: the constant table's value.
+            if last == "get" && object.is_some_and(|o| is_constant_name(text(o, self.src))) {
+                return Info::default();
+            }
         }
-        let info = args_info();
-        Info { built: false, constant: false, ..info }
+        let info = Info { built: false, constant: false, ..args_info() };
+        // Functions that hand their input back in another shape keep its taint; any other
+        // function computes something from it (a lookup, a record): weaker evidence.
+        if matches!(
+            last,
+            "String"
+                | "decodeURIComponent"
+                | "decodeURI"
+                | "unescape"
+                | "from"
+                | "parse"
+                | "format"
+                | "URL"
+                | "URLSearchParams"
+        ) {
+            info
+        } else {
+            info.derived()
+        }
     }
 
     // --- sinks ------------------------------------------------------------------------------
@@ -777,7 +851,7 @@ impl<'c, 'a> Js<'c, 'a> {
             )
             && let Some(q) = args.first()
         {
-            let info = self.info(*q);
+            let info = self.info(*q).against(sink::SQL);
             let sqlish = looks_like_sql(&literal_parts(*q, self.src))
                 || (q.kind() == "identifier"
                     && matches!(
@@ -823,7 +897,7 @@ impl<'c, 'a> Js<'c, 'a> {
                     | "child_process.execFileSync"
             ) && args.iter().any(|a| text(*a, self.src).replace(' ', "").contains("shell:true")));
         if shell && let Some(cmd) = args.first() {
-            let info = self.info(*cmd);
+            let info = self.info(*cmd).against(sink::COMMAND);
             if info.is_strong() || (info.level == Level::Weak && info.built) {
                 self.cx.report("command-injection", cmd.byte_range(), format!("The shell command is built from {}: `;`, `|` or `$(…)` in it run other commands. Use `execFile(program, [args])` without a shell.", info.describe()));
             }
@@ -834,9 +908,9 @@ impl<'c, 'a> Js<'c, 'a> {
                 | "child_process.execFile"
                 | "child_process.execFileSync"
         ) && let Some(p) = args.first()
-            && self.info(*p).is_strong()
+            && self.info(*p).against(sink::COMMAND).is_strong()
         {
-            let info = self.info(*p);
+            let info = self.info(*p).against(sink::COMMAND);
             self.cx.report("command-injection", p.byte_range(), format!("The program to run comes from {}: the caller chooses what runs. Pick it from a fixed list.", info.describe()));
         }
 
@@ -854,7 +928,7 @@ impl<'c, 'a> Js<'c, 'a> {
         if code_sink {
             let code = if name == "Function" { args.last() } else { args.first() };
             if let Some(code) = code {
-                let info = self.info(*code);
+                let info = self.info(*code).against(sink::CODE);
                 if !info.constant {
                     let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
                     let what = if name == "Function" { "`new Function`" } else { "This call" };
@@ -865,17 +939,17 @@ impl<'c, 'a> Js<'c, 'a> {
         if matches!(name.as_str(), "setTimeout" | "setInterval")
             && let Some(code) = args.first()
             && matches!(code.kind(), "string" | "template_string" | "binary_expression" | "identifier")
-            && !self.info(*code).constant
-            && self.info(*code).tainted()
+            && !self.info(*code).against(sink::CODE).constant
+            && self.info(*code).against(sink::CODE).tainted()
         {
-            let info = self.info(*code);
+            let info = self.info(*code).against(sink::CODE);
             self.cx.report("code-injection", at.clone(), format!("`{name}` with a string evaluates it as code, here built from {}. Pass a function instead.", info.describe()));
         }
         if !is_new
             && matches!(name.as_str(), "require" | "import")
-            && args.first().is_some_and(|a| self.info(*a).is_strong())
+            && args.first().is_some_and(|a| self.info(*a).against(sink::CODE).is_strong())
         {
-            let info = self.info(args[0]);
+            let info = self.info(args[0]).against(sink::CODE);
             self.cx.report_with(
                 "code-injection",
                 Some(94),
@@ -917,7 +991,7 @@ impl<'c, 'a> Js<'c, 'a> {
         if (fs_sink || send_file)
             && let Some(p) = args.first()
         {
-            let info = self.info(*p);
+            let info = self.info(*p).against(sink::PATH);
             if info.is_strong() {
                 self.cx.report("path-traversal", p.byte_range(), format!("The file path is built from {}: `../` in it reaches any file the server can read or write. Reduce it to a name with `path.basename` and check the resolved path stays in the base folder.", info.describe()));
             }
@@ -930,16 +1004,16 @@ impl<'c, 'a> Js<'c, 'a> {
             || (matches!(object_text, "res" | "response") && method == "send"))
             && let Some(body) = args.first()
         {
-            let info = self.info(*body);
-            let html = looks_like_html(&literal_parts(*body, self.src)) || self.html_variable(*body);
+            let info = self.info(*body).against(sink::HTML);
+            let html = info.markup || looks_like_html(&literal_parts(*body, self.src));
             if info.is_strong() && info.built && html {
                 self.xss(body.byte_range(), &info);
             }
         }
-        if matches!(name.as_str(), "document.write" | "document.writeln")
+        if (name.ends_with("document.write") || name.ends_with("document.writeln"))
             && let Some(body) = args.first()
         {
-            let info = self.info(*body);
+            let info = self.info(*body).against(sink::HTML);
             if !info.constant {
                 self.html_sink(*body, &info, "document.write", callee);
             }
@@ -947,7 +1021,7 @@ impl<'c, 'a> Js<'c, 'a> {
         if method == "insertAdjacentHTML"
             && let Some(body) = args.get(1)
         {
-            let info = self.info(*body);
+            let info = self.info(*body).against(sink::HTML);
             if !info.constant {
                 self.html_sink(*body, &info, "insertAdjacentHTML", callee);
             }
@@ -956,7 +1030,7 @@ impl<'c, 'a> Js<'c, 'a> {
             && (object_text.starts_with('$') || object_text.starts_with("jQuery"))
             && let Some(body) = args.first()
         {
-            let info = self.info(*body);
+            let info = self.info(*body).against(sink::HTML);
             if info.is_strong() {
                 self.xss(body.byte_range(), &info);
             }
@@ -966,7 +1040,7 @@ impl<'c, 'a> Js<'c, 'a> {
         if !is_new && method == "redirect" && matches!(object_text, "res" | "response" | "reply" | "ctx") {
             let url = if args.len() >= 2 { args.get(1) } else { args.first() };
             if let Some(url) = url {
-                let info = self.info(*url);
+                let info = self.info(*url).against(sink::URL);
                 if info.is_strong() && info.head {
                     self.cx.report("open-redirect", url.byte_range(), format!("The redirect target is {}: a link to this route can send users to any site. Redirect only to relative paths or an allow-list.", info.describe()));
                 }
@@ -984,7 +1058,7 @@ impl<'c, 'a> Js<'c, 'a> {
                 | "navigate"
         ) && let Some(url) = args.first()
         {
-            let info = self.info(*url);
+            let info = self.info(*url).against(sink::URL);
             if info.is_strong() && info.head {
                 self.cx.report("open-redirect", url.byte_range(), format!("The page navigates to {}: a crafted link sends users to any site or runs `javascript:` URLs. Allow only relative paths.", info.describe()));
             }
@@ -1004,7 +1078,7 @@ impl<'c, 'a> Js<'c, 'a> {
                 ))
             && let Some(url) = args.first()
         {
-            let info = self.info(*url);
+            let info = self.info(*url).against(sink::URL);
             if info.is_strong() && info.head {
                 self.cx.report("ssrf", url.byte_range(), format!("The server fetches a URL taken from {}: callers make it reach internal services. Allow only known hosts.", info.describe()));
             }
@@ -1056,7 +1130,9 @@ impl<'c, 'a> Js<'c, 'a> {
                 assigned_name(call, self.src).unwrap_or_default(),
                 self.functions.last().cloned().unwrap_or_default(),
             ];
-            if context.iter().any(|c| secretish(c)) {
+            // The OAuth `state` parameter is a CSRF token.
+            let oauth = self.src.contains("oauth") || self.src.contains("authorize");
+            if context.iter().any(|c| secretish(c) || (oauth && c.to_ascii_lowercase().contains("state"))) {
                 self.cx.report("insecure-random", at.clone(), "`Math.random()` is predictable: this secret can be guessed from a few other outputs. Use `crypto.randomBytes()`/`crypto.randomUUID()` (or `crypto.getRandomValues` in browsers).");
             }
         }
@@ -1130,12 +1206,20 @@ impl<'c, 'a> Js<'c, 'a> {
         }
         if method == "search" && self.src.contains("ldap") {
             for a in &args {
-                let filter =
-                    if a.kind() == "object" { object_value(*a, "filter", self.src) } else { Some(*a) };
+                // An options object, given inline or through a variable.
+                let object = if a.kind() == "identifier" {
+                    declared_value(*a, self.src).filter(|v| v.kind() == "object")
+                } else {
+                    Some(*a)
+                };
+                let filter = match object {
+                    Some(o) if o.kind() == "object" => object_value(o, "filter", self.src),
+                    _ => Some(*a),
+                };
                 if let Some(f) = filter {
-                    let info = self.info(f);
+                    let info = self.info(f).against(sink::LDAP);
                     if info.is_strong() && info.built {
-                        self.cx.report("ldap-injection", f.byte_range(), format!("The LDAP filter is built from {}: `*`, `(` or `)` in it change the filter. Escape the value or build the filter with ldapjs filter objects.", info.describe()));
+                        self.cx.report("ldap-injection", a.byte_range(), format!("The LDAP filter is built from {}: `*`, `(` or `)` in it change the filter. Escape the value or build the filter with ldapjs filter objects.", info.describe()));
                         break;
                     }
                 }
@@ -1147,7 +1231,7 @@ impl<'c, 'a> Js<'c, 'a> {
         ) || (method == "select" && self.src.contains("xpath")))
             && let Some(expr) = args.first()
         {
-            let info = self.info(*expr);
+            let info = self.info(*expr).against(sink::XPATH);
             if info.is_strong() && info.built {
                 self.cx.report("xpath-injection", expr.byte_range(), format!("The XPath expression is built from {}: a quote in it changes the query. Use XPath variables or validate the value against an allow-list.", info.describe()));
             }
@@ -1190,7 +1274,12 @@ impl<'c, 'a> Js<'c, 'a> {
         })
     }
 
+    /// Request data into an HTML sink always; other data (props, function results) when it is
+    /// the whole HTML, not a part of a template around it.
     fn html_sink(&mut self, value: Node<'_>, info: &Info, sink: &str, _at: Node<'_>) {
+        if !(info.is_strong() || (info.tainted() && !info.built)) {
+            return;
+        }
         let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
         let source = if info.tainted() { info.describe() } else { "a string built at run time".to_string() };
         self.cx.report_with("xss", None, severity, value.byte_range(), format!("`{sink}` parses {source} as HTML: markup in it (`<img onerror=…>`) runs in the page. Set `textContent` instead, or sanitise with DOMPurify first."));
@@ -1209,30 +1298,6 @@ impl<'c, 'a> Js<'c, 'a> {
         self.cx.report("xss", at, format!("HTML is built, without escaping, from {}: a value holding `<script>` runs in the visitor's browser. Render with an escaping template engine or escape the value first.", info.describe()));
     }
 
-    fn html_variable(&self, node: Node<'_>) -> bool {
-        if node.kind() != "identifier" {
-            return false;
-        }
-        let name = text(node, self.src);
-        let Some(func) = ancestor(
-            node,
-            &[
-                "function_declaration",
-                "arrow_function",
-                "function_expression",
-                "method_definition",
-                "program",
-            ],
-        ) else {
-            return false;
-        };
-        descendants(func).into_iter().any(|n| {
-            n.kind() == "variable_declarator"
-                && field(n, "name").is_some_and(|l| text(l, self.src) == name)
-                && field(n, "value").is_some_and(|r| looks_like_html(&literal_parts(r, self.src)))
-        })
-    }
-
     fn jsx_attribute(&mut self, attr: Node<'_>) {
         let Some(name) = named_children(attr).next() else { return };
         let n = text(name, self.src);
@@ -1245,8 +1310,10 @@ impl<'c, 'a> Js<'c, 'a> {
                 })
                 .and_then(|p| field(p, "value"));
             let Some(html) = html else { return };
-            let info = self.info(html);
-            if info.constant {
+            let info = self.info(html).against(sink::HTML);
+            // Request data always; other data when it is the whole HTML (a template around a
+            // value is more often text than markup).
+            if !(info.is_strong() || (info.tainted() && !info.built)) {
                 return;
             }
             let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
@@ -1262,9 +1329,11 @@ impl<'c, 'a> Js<'c, 'a> {
         } else if n == "href" || n == "src" {
             let Some(value) = named_children(attr).nth(1) else { return };
             let expr = named_children(value).next().unwrap_or(value);
-            let info = self.info(expr);
-            if info.is_strong() && info.head {
-                self.cx.report_with("xss", None, Some(Severity::Warning), expr.byte_range(), format!("`{n}` takes {}: a `javascript:` URL in it runs script when used. Allow only `http(s):` or relative URLs.", info.describe()));
+            let info = self.info(expr).against(sink::URL);
+            // Links take user-supplied URLs (profiles, comments): `javascript:` runs script.
+            let link = n == "href" && info.tainted();
+            if info.head && (info.is_strong() || link) {
+                self.cx.report_with("xss", None, Some(Severity::Warning), expr.byte_range(), format!("`{n}` takes {}: a `javascript:` URL in it runs script when clicked. Allow only `http(s):` or relative URLs (parse it with `new URL` and check `protocol`).", info.describe()));
             }
         }
     }
@@ -1443,6 +1512,24 @@ fn assigned_name(call: Node<'_>, src: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The value an identifier was declared with (`const opts = {…}`), in the enclosing function.
+fn declared_value<'t>(ident: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let name = text(ident, src);
+    let scope = ancestor(ident, &["statement_block", "program"])?;
+    descendants(scope)
+        .into_iter()
+        .filter(|n| n.kind() == "variable_declarator" && n.end_byte() <= ident.start_byte())
+        .rfind(|n| field(*n, "name").is_some_and(|l| text(l, src) == name))
+        .and_then(|n| field(n, "value"))
+}
+
+/// `ALLOWED_ORIGINS`, `EXPORTERS`: a module-level constant.
+fn is_constant_name(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        && name.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn looks_like_sql(s: &str) -> bool {

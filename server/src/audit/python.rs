@@ -8,7 +8,7 @@ use super::syntax::{
     descendants, dotted, field, last_segment, literal_parts, named_children, passwordish, secretish,
     string_value, text,
 };
-use super::taint::{Info, Level, Scopes, sanitizer, validator};
+use super::taint::{Info, Level, Scopes, sanitizer, sink, validator};
 use super::{Cx, Lang, Severity};
 
 pub(crate) fn check(cx: &mut Cx<'_>) {
@@ -62,6 +62,82 @@ const SAFE_TYPES: &[&str] = &[
     "EmailStr",
 ];
 
+/// Functions whose result is their argument in another form.
+const PASS_THROUGH: &[&str] = &[
+    "str",
+    "repr",
+    "bytes",
+    "bytearray",
+    "dict",
+    "list",
+    "tuple",
+    "set",
+    "sorted",
+    "reversed",
+    "Path",
+    "PurePath",
+    "PurePosixPath",
+    "fspath",
+    "loads",
+    "load",
+    "unquote",
+    "unquote_plus",
+    "parse_qs",
+    "parse_qsl",
+    "urlparse",
+    "urlsplit",
+    "b64decode",
+    "urlsafe_b64decode",
+    "decode",
+    "normpath",
+    "realpath",
+    "abspath",
+    "expanduser",
+    "join",
+    "dumps",
+    "format",
+    "strip",
+    "lower",
+    "upper",
+    "encode",
+    "replace",
+    "removeprefix",
+    "removesuffix",
+    "next",
+    "getattr",
+    "cast",
+    "Markup",
+    "escape_like",
+];
+
+/// Names of one-time codes: `code`, `invite_code`, `coupon`.
+fn code_like(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "code"
+        || n.ends_with("_code")
+        || n.contains("invite")
+        || n.contains("coupon")
+        || n.contains("voucher")
+}
+
+/// The value last assigned to an identifier before it is used, in the same function.
+fn assigned_value<'t>(ident: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let name = text(ident, src);
+    let scope = super::syntax::ancestor(ident, &["function_definition", "module"])?;
+    descendants(scope)
+        .into_iter()
+        .filter(|n| n.kind() == "assignment" && n.end_byte() <= ident.start_byte())
+        .rfind(|n| field(*n, "left").is_some_and(|l| text(l, src) == name))
+        .and_then(|n| field(n, "right"))
+}
+
+/// `ALLOWED_FORMATS`, `EXPORTERS`: a module-level constant.
+fn is_constant_name(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        && name.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// Attributes of a request object that hold what the client sent.
 const REQUEST_DATA: &[&str] = &[
     "args",
@@ -105,10 +181,7 @@ fn auth_name(name: &str) -> bool {
         "permission",
         "principal",
         "admin",
-        "session",
-        "verify",
-        "require",
-        "current",
+        "current_",
         "security",
         "bearer",
         "oauth",
@@ -120,6 +193,13 @@ fn auth_name(name: &str) -> bool {
     ]
     .iter()
     .any(|w| n.contains(w))
+}
+
+/// The function a `Depends(…)` / `Security(…)` names.
+fn dependency_target(text: &str) -> Option<&str> {
+    let at = text.find("Depends(").map(|i| i + 8).or_else(|| text.find("Security(").map(|i| i + 9))?;
+    let rest = &text[at..];
+    Some(rest[..rest.find([')', ',']).unwrap_or(rest.len())].trim())
 }
 
 /// Routes that must stay reachable without signing in.
@@ -176,6 +256,8 @@ struct Py<'c, 'a> {
     in_route: Vec<bool>,
     /// `Access-Control-Allow-Credentials: true` is set somewhere in the file.
     credentials_header: bool,
+    /// Inside a class of an `http.server`-style request handler (`self.path` is input).
+    in_handler_class: bool,
 }
 
 impl<'c, 'a> Py<'c, 'a> {
@@ -257,6 +339,7 @@ impl<'c, 'a> Py<'c, 'a> {
             functions: Vec::new(),
             in_route: Vec::new(),
             credentials_header,
+            in_handler_class: false,
         }
     }
 
@@ -298,6 +381,13 @@ impl<'c, 'a> Py<'c, 'a> {
                 }
             }
             "function_definition" => self.function(node, &[]),
+            "class_definition" => {
+                let handler =
+                    field(node, "superclasses").is_some_and(|b| text(b, self.src).contains("RequestHandler"));
+                let outer = std::mem::replace(&mut self.in_handler_class, handler);
+                self.walk_children(node);
+                self.in_handler_class = outer;
+            }
             "assignment" | "augmented_assignment" => {
                 if let Some(right) = field(node, "right") {
                     self.walk(right);
@@ -305,17 +395,36 @@ impl<'c, 'a> Py<'c, 'a> {
                 self.assignment(node);
             }
             "if_statement" | "elif_clause" | "while_statement" => {
-                if let Some(cond) = field(node, "condition") {
+                let cond = field(node, "condition");
+                if let Some(cond) = cond {
                     self.walk(cond);
                     self.guards(cond);
                 }
                 self.scopes.enter_branch();
                 for child in named_children(node) {
-                    if Some(child) != field(node, "condition") {
+                    if Some(child) != cond {
                         self.walk(child);
                     }
                 }
                 self.scopes.leave_branch();
+                // `if not allowed: target = "/"`: after a validation, a value the branch
+                // replaced with a constant is safe either way.
+                if let (Some(cond), Some(body)) = (cond, field(node, "consequence"))
+                    && self.validation(cond)
+                {
+                    for stmt in named_children(body) {
+                        let Some(assign) = named_children(stmt).next().filter(|a| a.kind() == "assignment")
+                        else {
+                            continue;
+                        };
+                        if let (Some(l), Some(r)) = (field(assign, "left"), field(assign, "right"))
+                            && self.info(r).constant
+                            && let Some(name) = dotted(l, self.src)
+                        {
+                            self.scopes.validate(&name);
+                        }
+                    }
+                }
             }
             "for_statement" | "try_statement" | "except_clause" | "match_statement" => {
                 if node.kind() == "for_statement"
@@ -392,7 +501,8 @@ impl<'c, 'a> Py<'c, 'a> {
                 || default.contains("Security(")
                 || annotation.contains("Depends(")
                 || annotation.contains("Security(");
-            if dependency && (auth_name(&default) || auth_name(&annotation)) {
+            let target = dependency_target(&default).or_else(|| dependency_target(&annotation)).unwrap_or("");
+            if dependency && (auth_name(target) || target.starts_with("Security")) {
                 has_auth_param = true;
             }
             if !dependency
@@ -401,7 +511,12 @@ impl<'c, 'a> Py<'c, 'a> {
             {
                 has_auth_param = true;
             }
-            if pname == "request" || pname == "req" || base_type(&annotation).ends_with("Request") {
+            let ty = base_type(&annotation);
+            if pname == "request"
+                || pname == "req"
+                || matches!(ty, "Request" | "HttpRequest" | "WSGIRequest" | "ASGIRequest")
+                || ty.ends_with(".Request")
+            {
                 requests.insert(pname.clone());
                 after_request = true;
                 continue;
@@ -555,7 +670,28 @@ impl<'c, 'a> Py<'c, 'a> {
             info = Info::concat(old, info);
         }
         self.settings_assignment(left, right);
+        let flag = self.validation(right);
         self.bind(left, info);
+        if flag && let Some(name) = dotted(left, self.src) {
+            self.scopes.flag(&name);
+        }
+    }
+
+    /// Whether an expression checks a value: a validator call (`startswith`, `is_safe_url`,
+    /// `commonpath`), membership in a collection, a URL's parts compared, or a boolean that
+    /// holds such a check.
+    fn validation(&self, node: Node<'_>) -> bool {
+        descendants(node).into_iter().any(|n| match n.kind() {
+            "call" => field(n, "function")
+                .map(|f| self.resolve(f).unwrap_or_else(|| text(f, self.src).to_string()))
+                .is_some_and(|name| validator(&name)),
+            "comparison_operator" => {
+                let t = text(n, self.src);
+                t.contains(" in ") || t.contains("netloc") || t.contains("scheme") || t.contains("hostname")
+            }
+            "identifier" => self.scopes.is_flag(text(n, self.src)),
+            _ => false,
+        })
     }
 
     fn bind(&mut self, target: Node<'_>, info: Info) {
@@ -599,8 +735,16 @@ impl<'c, 'a> Py<'c, 'a> {
                             } else {
                                 a
                             };
-                            if let Some(name) = dotted(a, self.src) {
-                                self.scopes.validate(&name);
+                            // `commonpath([base, path])`: each item.
+                            let items: Vec<Node<'_>> = if matches!(a.kind(), "list" | "tuple") {
+                                named_children(a).collect()
+                            } else {
+                                vec![a]
+                            };
+                            for item in items {
+                                if let Some(name) = dotted(item, self.src) {
+                                    self.scopes.validate(&name);
+                                }
                             }
                         }
                     }
@@ -632,6 +776,7 @@ impl<'c, 'a> Py<'c, 'a> {
             }
             "string" => {
                 let mut info = Info::constant();
+                info.markup = looks_like_html(&literal_parts(node, self.src));
                 let mut first = true;
                 for child in named_children(node) {
                     match child.kind() {
@@ -679,14 +824,37 @@ impl<'c, 'a> Py<'c, 'a> {
                 {
                     return info;
                 }
-                if text(node, self.src) == "sys.argv" {
+                let t = text(node, self.src);
+                if t == "sys.argv" {
                     return Info::strong("sys.argv");
+                }
+                // `http.server` handlers: the request line, headers and body.
+                if self.in_handler_class
+                    && matches!(t, "self.path" | "self.headers" | "self.rfile" | "self.requestline")
+                {
+                    return Info::strong(t);
                 }
                 field(node, "object").map(|o| self.info(o)).unwrap_or_default()
             }
             "subscript" => {
-                let value = field(node, "value").map(|v| self.info(v)).unwrap_or_default();
-                Info { built: false, constant: false, ..value }
+                let Some(value) = field(node, "value") else { return Info::default() };
+                if is_constant_name(text(value, self.src)) {
+                    return Info::default();
+                }
+                Info { built: false, constant: false, ..self.info(value) }
+            }
+            "conditional_expression" => {
+                // `url if is_local else "/"`: a validated choice.
+                let parts: Vec<Node<'_>> = named_children(node).collect();
+                if parts.len() == 3 && self.validation(parts[1]) {
+                    return Info::default();
+                }
+                parts
+                    .iter()
+                    .filter(|p| Some(**p) != parts.get(1).copied())
+                    .map(|p| self.info(*p))
+                    .reduce(Info::join)
+                    .unwrap_or_default()
             }
             "call" => self.call_info(node),
             "comparison_operator"
@@ -702,7 +870,6 @@ impl<'c, 'a> Py<'c, 'a> {
             | "await"
             | "expression_statement"
             | "as_pattern"
-            | "conditional_expression"
             | "boolean_operator"
             | "list"
             | "tuple"
@@ -739,8 +906,8 @@ impl<'c, 'a> Py<'c, 'a> {
         if name == "input" {
             return Info::strong("input()");
         }
-        if sanitizer(&name) {
-            return Info::constant();
+        if let Some(mask) = sanitizer(&name) {
+            return args_info().cleaned(mask);
         }
         if callee.kind() == "attribute" {
             let method = field(callee, "attribute").map(|a| text(a, self.src)).unwrap_or("");
@@ -753,6 +920,19 @@ impl<'c, 'a> Py<'c, 'a> {
                 } else {
                     Info::default()
                 };
+            }
+            // Tornado-style handlers read arguments through `self`.
+            if object.is_some_and(|o| text(o, self.src) == "self")
+                && matches!(
+                    method,
+                    "get_argument"
+                        | "get_query_argument"
+                        | "get_body_argument"
+                        | "get_arguments"
+                        | "get_cookie"
+                )
+            {
+                return Info::strong(text(call, self.src));
             }
             // Rows come from the database: stored data is not followed.
             if matches!(
@@ -773,6 +953,12 @@ impl<'c, 'a> Py<'c, 'a> {
                     | "get_or_404"
                     | "first_or_404"
             ) {
+                return Info::default();
+            }
+            // A value looked up in a constant table is the table's, not the input's.
+            if matches!(method, "get" | "__getitem__")
+                && object.is_some_and(|o| is_constant_name(text(o, self.src)))
+            {
                 return Info::default();
             }
             let obj_info = object.map(|o| self.info(o)).unwrap_or_default();
@@ -800,8 +986,10 @@ impl<'c, 'a> Py<'c, 'a> {
                 return info;
             }
         }
-        let info = args_info();
-        Info { built: false, constant: false, ..info }
+        let info = Info { built: false, constant: false, ..args_info() };
+        // Functions that hand their input back in another shape keep its taint; any other
+        // function computes something from it (a lookup, a record), which is weaker evidence.
+        if PASS_THROUGH.contains(&last_segment(&name)) { info } else { info.derived() }
     }
 
     // --- sinks ------------------------------------------------------------------------------
@@ -846,7 +1034,7 @@ impl<'c, 'a> Py<'c, 'a> {
             || name.ends_with("RawSQL"))
             && let Some(q) = arg(0, "sql").or_else(|| kw("query")).or_else(|| kw("statement"))
         {
-            let info = self.info(q);
+            let info = self.info(q).against(sink::SQL);
             let looks_sql = q.kind() != "string" || looks_like_sql(&literal_parts(q, self.src));
             if looks_sql && (info.is_strong() || (info.level == Level::Weak && info.built)) {
                 let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
@@ -876,7 +1064,7 @@ impl<'c, 'a> Py<'c, 'a> {
                 | "pty.spawn"
         ) || (name.starts_with("subprocess.") && kw_is("shell", "True"));
         if shell_sink && let Some(cmd) = arg(0, "args").or_else(|| kw("cmd")) {
-            let info = self.info(cmd);
+            let info = self.info(cmd).against(sink::COMMAND);
             if info.is_strong() || (info.level == Level::Weak && info.built) {
                 self.cx.report(
                     "command-injection",
@@ -893,10 +1081,13 @@ impl<'c, 'a> Py<'c, 'a> {
             && let Some(cmd) = arg(0, "args")
         {
             // Without a shell only the program matters: input must not choose it.
+            // `cmd = ["convert", src, dst]; subprocess.run(cmd)`: the list the variable holds.
+            let cmd =
+                if cmd.kind() == "identifier" { assigned_value(cmd, self.src).unwrap_or(cmd) } else { cmd };
             let program =
                 if matches!(cmd.kind(), "list" | "tuple") { named_children(cmd).next() } else { Some(cmd) };
             if let Some(p) = program {
-                let info = self.info(p);
+                let info = self.info(p).against(sink::COMMAND);
                 if info.is_strong() {
                     self.cx.report(
                         "command-injection",
@@ -912,7 +1103,7 @@ impl<'c, 'a> Py<'c, 'a> {
             && matches!(name.as_str(), "eval" | "exec")
             && let Some(code) = args.first()
         {
-            let info = self.info(*code);
+            let info = self.info(*code).against(sink::CODE);
             if !info.constant {
                 let severity = if info.is_strong() { None } else { Some(Severity::Warning) };
                 self.cx.report_with(
@@ -929,16 +1120,16 @@ impl<'c, 'a> Py<'c, 'a> {
         }
         if matches!(name.as_str(), "importlib.import_module" | "__import__")
             && let Some(m) = args.first()
-            && self.info(*m).is_strong()
+            && self.info(*m).against(sink::CODE).is_strong()
         {
-            let info = self.info(*m);
+            let info = self.info(*m).against(sink::CODE);
             self.cx.report_with("code-injection", Some(94), None, at.clone(), format!("The module to import comes from {}: importing runs the module's code. Import from a fixed allow-list.", info.describe()));
         }
         if (last_segment(&name) == "render_template_string"
             || (name.ends_with("Template") && name.contains("jinja2")))
             && let Some(t) = args.first()
         {
-            let info = self.info(*t);
+            let info = self.info(*t).against(sink::CODE);
             if info.is_strong() {
                 self.cx.report_with(
                         "code-injection",
@@ -992,7 +1183,7 @@ impl<'c, 'a> Py<'c, 'a> {
                 arg(0, "path").or_else(|| kw("file")).or_else(|| kw("filename"))
             };
             if let Some(p) = target {
-                let info = self.info(p);
+                let info = self.info(p).against(sink::PATH);
                 if info.is_strong() {
                     self.cx.report(
                         "path-traversal",
@@ -1006,6 +1197,27 @@ impl<'c, 'a> Py<'c, 'a> {
             }
         }
 
+        // Archives extracted without checking member paths (zip slip).
+        if matches!(method.as_str(), "extractall" | "extract")
+            && self.src.contains("tarfile")
+            && kw("filter").is_none()
+        {
+            self.cx.report("path-traversal", at.clone(), "The archive is extracted without checking its members: an entry named `../../x` (or a symlink) writes outside the folder. Pass `filter=\"data\"` (Python 3.12+, backported to 3.8+) or check each member's resolved path first.");
+        }
+        if method == "extractall" && self.src.contains("zipfile") && !self.src.contains("tarfile") {
+            // zipfile sanitises member names itself; nothing to report.
+        }
+        // A template given literally, with markup marked safe.
+        if last_segment(&name) == "render_template_string"
+            && let Some(t) = args.first()
+            && t.kind() == "string"
+        {
+            let lit = literal_parts(*t, self.src);
+            if lit.contains("|safe") || lit.contains("| safe") {
+                self.cx.report("xss", t.byte_range(), "The template marks a value `|safe`, so it is inserted as raw HTML: markup in it (from the request or the database) runs in the visitor's browser. Drop `|safe`, or sanitise the value first.");
+            }
+        }
+
         // HTML.
         let markup = matches!(last_segment(&name), "Markup" | "mark_safe" | "SafeString");
         let html_response =
@@ -1013,8 +1225,9 @@ impl<'c, 'a> Py<'c, 'a> {
         if (markup || html_response)
             && let Some(body) = arg(0, "content")
         {
-            let info = self.info(body);
+            let info = self.info(body).against(sink::HTML);
             let html = markup
+                || info.markup
                 || last_segment(&name) == "HTMLResponse"
                 || looks_like_html(&literal_parts(body, self.src))
                 || kw("mimetype")
@@ -1038,7 +1251,7 @@ impl<'c, 'a> Py<'c, 'a> {
             "redirect" | "RedirectResponse" | "HttpResponseRedirect" | "HttpResponsePermanentRedirect"
         ) && let Some(url) = arg(0, "url").or_else(|| kw("location"))
         {
-            let info = self.info(url);
+            let info = self.info(url).against(sink::URL);
             if info.is_strong() && info.head {
                 self.cx.report(
                     "open-redirect",
@@ -1061,7 +1274,7 @@ impl<'c, 'a> Py<'c, 'a> {
         {
             let url = if last_segment(&name) == "request" { arg(1, "url") } else { arg(0, "url") };
             if let Some(url) = url {
-                let info = self.info(url);
+                let info = self.info(url).against(sink::URL);
                 if info.is_strong() && info.head {
                     self.cx.report("ssrf", url.byte_range(), format!("The server fetches a URL taken from {}: callers can make it reach internal services (cloud metadata, databases, admin ports). Allow only known hosts.", info.describe()));
                 }
@@ -1181,7 +1394,7 @@ impl<'c, 'a> Py<'c, 'a> {
             )
         {
             let context = [assigned.as_str(), self.functions.last().map(String::as_str).unwrap_or("")];
-            if context.iter().any(|c| secretish(c)) {
+            if context.iter().any(|c| secretish(c) || code_like(c)) {
                 self.cx.report("insecure-random", at.clone(), format!("`{name}` is predictable (Mersenne Twister): a few outputs reveal the rest, so this secret can be guessed. Use the `secrets` module (`secrets.token_urlsafe()`, `secrets.choice`)."));
                 if matches!(last_segment(&name), "choice" | "randbelow")
                     && callee.kind() == "attribute"
@@ -1210,6 +1423,17 @@ impl<'c, 'a> Py<'c, 'a> {
         }
 
         // JWT.
+        if name.contains("jwt") && last_segment(&name) == "get_unverified_claims" {
+            self.cx.report("jwt-misuse", at.clone(), "`get_unverified_claims` reads the token without checking its signature: anyone can forge the claims this code trusts. Use `jwt.decode(token, key, algorithms=[\"HS256\"])`.");
+        }
+        if name.contains("jwt")
+            && matches!(last_segment(&name), "decode" | "decode_complete")
+            && let Some(algs) = kw("algorithms")
+            && (algs.kind() != "list" || named_children(algs).any(|a| a.kind() != "string"))
+            && !is_constant_name(text(algs, self.src))
+        {
+            self.cx.report("jwt-misuse", algs.byte_range(), "The accepted algorithms come from a variable (here, likely the token's own header): an attacker picks `none` or HS256 with the public key as secret. List the algorithm you issue: `algorithms=[\"RS256\"]`.");
+        }
         if name.contains("jwt") && matches!(last_segment(&name), "decode" | "decode_complete") {
             let options = kw("options").map(|o| text(o, self.src).replace(' ', "")).unwrap_or_default();
             let no_verify = options.contains("\"verify_signature\":False")
@@ -1316,7 +1540,7 @@ impl<'c, 'a> Py<'c, 'a> {
                 .copied()
                 .chain(kwargs.iter().filter(|(k, _)| k.contains("filter")).map(|(_, v)| *v))
             {
-                let info = self.info(a);
+                let info = self.info(a).against(sink::LDAP);
                 if info.is_strong() && info.built {
                     self.cx.report("ldap-injection", a.byte_range(), format!("The LDAP filter is built from {}: `*`, `(` or `)` in it change the filter (log in as anyone, list the directory). Escape it with `escape_filter_chars`.", info.describe()));
                     break;
@@ -1328,7 +1552,7 @@ impl<'c, 'a> Py<'c, 'a> {
             "xpath" | "XPath" | "find" | "findall" | "findtext" | "iterfind" | "evaluate"
         ) && let Some(expr) = args.first()
         {
-            let info = self.info(*expr);
+            let info = self.info(*expr).against(sink::XPATH);
             let lit = literal_parts(*expr, self.src);
             let xpathy = method == "xpath"
                 || method == "XPath"
@@ -1391,23 +1615,10 @@ impl<'c, 'a> Py<'c, 'a> {
         if !self.in_route.last().copied().unwrap_or(false) {
             return;
         }
-        let info = self.info(value);
-        let html = looks_like_html(&literal_parts(value, self.src))
-            || (value.kind() == "identifier" && self.html_variable(value));
-        if info.is_strong() && info.built && html {
+        let info = self.info(value).against(sink::HTML);
+        if info.is_strong() && info.built && info.markup {
             self.xss(value.byte_range(), &info);
         }
-    }
-
-    /// Whether an identifier was assigned a string with HTML markup in this function.
-    fn html_variable(&self, ident: Node<'_>) -> bool {
-        let name = text(ident, self.src);
-        let Some(func) = super::syntax::ancestor(ident, &["function_definition"]) else { return false };
-        descendants(func).into_iter().any(|n| {
-            n.kind() == "assignment"
-                && field(n, "left").is_some_and(|l| text(l, self.src) == name)
-                && field(n, "right").is_some_and(|r| looks_like_html(&literal_parts(r, self.src)))
-        })
     }
 
     fn cookie(&mut self, call: Node<'_>, kwargs: &[(String, Node<'_>)]) {

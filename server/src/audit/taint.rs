@@ -19,10 +19,32 @@ pub enum Level {
     Strong,
 }
 
+/// Kinds of sinks, as bits: a value escaped for one kind (HTML-escaped) is still dangerous
+/// for another (a shell command).
+pub mod sink {
+    pub const SQL: u16 = 1;
+    pub const COMMAND: u16 = 2;
+    pub const PATH: u16 = 4;
+    pub const HTML: u16 = 8;
+    pub const URL: u16 = 16;
+    pub const LDAP: u16 = 32;
+    pub const XPATH: u16 = 64;
+    pub const CODE: u16 = 128;
+    pub const ALL: u16 = 0xff;
+}
+
+const KINDS: usize = 8;
+
 /// What is known of an expression's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Info {
+    /// The strongest taint for any kind of sink.
     pub level: Level,
+    /// The taint each kind of sink sees (a value HTML-escaped is still dangerous in a shell),
+    /// and the name that carried it there.
+    pub(crate) per: [(Level, Option<std::sync::Arc<str>>); KINDS],
+    /// Literal parts of it look like HTML markup.
+    pub markup: bool,
     /// A string assembled at run time (f-string, template, `+`, `%`, `.format`, `join`).
     pub built: bool,
     /// The value *starts* with tainted text (so it decides a URL's scheme and host).
@@ -34,12 +56,23 @@ pub struct Info {
 }
 
 impl Info {
+    fn tainted_as(level: Level, via: String) -> Info {
+        let shared: std::sync::Arc<str> = via.as_str().into();
+        Info {
+            level,
+            per: std::array::from_fn(|_| (level, Some(shared.clone()))),
+            head: true,
+            via: Some(via),
+            ..Info::default()
+        }
+    }
+
     pub fn strong(via: impl Into<String>) -> Info {
-        Info { level: Level::Strong, head: true, via: Some(via.into()), ..Info::default() }
+        Info::tainted_as(Level::Strong, via.into())
     }
 
     pub fn weak(via: impl Into<String>) -> Info {
-        Info { level: Level::Weak, head: true, via: Some(via.into()), ..Info::default() }
+        Info::tainted_as(Level::Weak, via.into())
     }
 
     pub fn constant() -> Info {
@@ -54,23 +87,81 @@ impl Info {
         self.level > Level::None
     }
 
-    /// Two values combined (arguments of a call, items of a list): the stronger taint wins.
-    pub fn join(self, other: Info) -> Info {
-        let (hi, lo) = if other.level > self.level { (other, self) } else { (self, other) };
-        Info {
-            level: hi.level,
-            built: hi.built || lo.built,
-            head: hi.head || (lo.head && lo.level == hi.level),
-            constant: hi.constant && lo.constant,
-            via: hi.via.or(lo.via),
+    fn refresh(&mut self) {
+        self.level = self.per.iter().map(|p| p.0).max().unwrap_or_default();
+    }
+
+    /// The value as a sink of kind `sink` sees it (one `sink::*` bit).
+    pub fn against(mut self, sink: u16) -> Info {
+        let k = sink.trailing_zeros() as usize;
+        if k < KINDS {
+            let (level, via) = self.per[k].clone();
+            self.level = level;
+            if let Some(v) = via {
+                self.via = Some(v.to_string());
+            }
         }
+        self
+    }
+
+    /// Escaped or reduced for the sinks in `mask` (what a sanitizer returns).
+    pub fn cleaned(mut self, mask: u16) -> Info {
+        if mask == sink::ALL {
+            return Info { markup: self.markup, ..Info::constant() };
+        }
+        for (k, p) in self.per.iter_mut().enumerate() {
+            if mask & (1 << k) != 0 {
+                *p = (Level::None, None);
+            }
+        }
+        self.refresh();
+        self
+    }
+
+    /// A value a function computed from this one (not the same text): weaker evidence.
+    pub fn derived(mut self) -> Info {
+        for p in &mut self.per {
+            p.0 = p.0.min(Level::Weak);
+        }
+        self.refresh();
+        self.built = false;
+        self.constant = false;
+        self
+    }
+
+    /// Two values combined (arguments of a call, items of a list): for each kind of sink the
+    /// stronger taint wins.
+    pub fn join(self, other: Info) -> Info {
+        let head_level = self.level.max(other.level);
+        let head = (self.head && self.level == head_level && self.tainted())
+            || (other.head && other.level == head_level && other.tainted());
+        let via = if other.level > self.level {
+            other.via.clone().or(self.via.clone())
+        } else {
+            self.via.clone().or(other.via.clone())
+        };
+        let per = std::array::from_fn(|k| {
+            let (a, b) = (&self.per[k], &other.per[k]);
+            if b.0 > a.0 { b.clone() } else { a.clone() }
+        });
+        let mut joined = Info {
+            level: Level::None,
+            per,
+            markup: self.markup || other.markup,
+            built: self.built || other.built,
+            head,
+            constant: self.constant && other.constant,
+            via,
+        };
+        joined.refresh();
+        joined
     }
 
     /// Two values concatenated, `left` first.
     pub fn concat(left: Info, right: Info) -> Info {
         let head = left.head;
         let constant = left.constant && right.constant;
-        let mut joined = left.clone().join(right);
+        let mut joined = left.join(right);
         joined.head = head;
         joined.constant = constant;
         joined.built = !constant;
@@ -101,6 +192,8 @@ pub struct Scope {
     pub depth: usize,
     /// Names a validator checked.
     validated: std::collections::HashSet<String>,
+    /// Booleans that hold the result of a validation (`is_local = url.startswith("/") and …`).
+    flags: std::collections::HashSet<String>,
 }
 
 /// The functions being walked, innermost last (closures read their parents' variables).
@@ -158,6 +251,17 @@ impl Scopes {
         }
     }
 
+    /// `name` holds the result of a validation.
+    pub fn flag(&mut self, name: &str) {
+        if let Some(scope) = self.0.last_mut() {
+            scope.flags.insert(name.to_string());
+        }
+    }
+
+    pub fn is_flag(&self, name: &str) -> bool {
+        self.0.iter().rev().any(|s| s.flags.contains(name))
+    }
+
     pub fn enter_branch(&mut self) {
         if let Some(s) = self.0.last_mut() {
             s.depth += 1;
@@ -171,72 +275,34 @@ impl Scopes {
     }
 }
 
-/// Names of functions that return a value the input cannot steer (numbers, booleans,
-/// escaped or reduced text).
-pub fn sanitizer(name: &str) -> bool {
+/// What a function's result is safe for, when it escapes, reduces or converts its input:
+/// `sink::ALL` for numbers, booleans and fixed-alphabet names; one kind for escapers.
+pub fn sanitizer(name: &str) -> Option<u16> {
+    use sink::*;
     let last = name.rsplit('.').next().unwrap_or(name);
-    matches!(
-        last,
-        "int"
-            | "float"
-            | "bool"
-            | "len"
-            | "abs"
-            | "round"
-            | "hash"
-            | "isinstance"
-            | "id"
-            | "type"
-            | "ord"
-            | "secure_filename"
-            | "basename"
-            | "escape"
-            | "quote"
-            | "quote_plus"
-            | "escape_filter_chars"
-            | "escape_rdn"
-            | "filter_format"
-            | "clean"
-            | "sanitize"
-            | "escapeHtml"
-            | "escapeHTML"
-            | "encodeURIComponent"
-            | "encodeURI"
-            | "parseInt"
-            | "parseFloat"
-            | "Number"
-            | "Boolean"
-            | "uuid4"
-            | "UUID"
-            | "literal_eval"
-            | "urlencode"
-            | "sha256"
-            | "hexdigest"
-            | "digest"
-            | "count"
-            | "exists"
-            | "isdigit"
-            | "isalnum"
-            | "isalpha"
-            | "startswith"
-            | "endswith"
-            | "startsWith"
-            | "endsWith"
-            | "includes"
-            | "test"
-            | "has"
-            | "is_file"
-            | "is_dir"
-            | "sanitize_filename"
-            | "escape_string"
-            | "purify"
-            | "DOMPurify"
-            | "markdown_escape"
-    ) || name == "path.basename"
-        || name.ends_with("DOMPurify.sanitize")
-        || name == "html.escape"
-        || name == "shlex.quote"
-        || name == "validator.escape"
+    let lower = last.to_ascii_lowercase();
+    if name == "shlex.quote" || lower == "shellescape" || lower == "shell_quote" {
+        return Some(COMMAND);
+    }
+    if name.starts_with("re.") {
+        return None;
+    }
+    Some(match last {
+        "int" | "float" | "bool" | "len" | "abs" | "round" | "max" | "min" | "sum" | "hash"
+        | "isinstance" | "id" | "type" | "ord" | "parseInt" | "parseFloat" | "Number" | "Boolean"
+        | "uuid4" | "UUID" | "literal_eval" | "sha256" | "hexdigest" | "digest" | "count" | "exists"
+        | "isdigit" | "isalnum" | "isalpha" | "startswith" | "endswith" | "startsWith" | "endsWith"
+        | "includes" | "test" | "has" | "is_file" | "is_dir" | "secure_filename" | "sanitize_filename"
+        | "encodeURIComponent" | "urlencode" | "token_hex" | "token_urlsafe" | "randomUUID" => ALL,
+        "quote" | "quote_plus" => ALL & !PATH,
+        "basename" => PATH,
+        "escape" | "escapeHtml" | "escapeHTML" | "escape_html" | "purify" | "clean" | "encodeURI"
+        | "markdown_escape" => HTML,
+        "escape_filter_chars" | "escape_rdn" | "filter_format" | "escapeDN" | "escapeFilter" => LDAP,
+        "escape_string" | "escape_literal" | "escapeId" => SQL,
+        _ if lower.contains("sanitiz") || lower.starts_with("safe") => ALL,
+        _ => return None,
+    })
 }
 
 /// Whether a call in a condition checks a value (so the value is trusted after the check).
@@ -244,6 +310,8 @@ pub fn validator(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
     last == "startswith"
         || last == "is_relative_to"
+        || last == "commonpath"
+        || last == "commonprefix"
         || last.contains("safe")
         || last.contains("allowed")
         || last.contains("valid")
