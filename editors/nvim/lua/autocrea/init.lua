@@ -409,8 +409,37 @@ local function with_client(fn)
   fn(client)
 end
 
-local function execute(client, command, arg, callback)
-  client_request(client, 'workspace/executeCommand', { command = command, arguments = { arg } }, callback, 0)
+--- Sends `workspace/executeCommand` `name` with `params`. An error is notified as
+--- "<failed>: <message>", a table answer goes to `on_result`; then `callback(err, result)`, when
+--- given, gets the answer either way.
+local function execute(name, params, failed, on_result, callback)
+  with_client(function(client)
+    client_request(client, 'workspace/executeCommand', { command = name, arguments = { params } }, function(err, result)
+      if err then
+        notify(failed .. ': ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif type(result) == 'table' then
+        on_result(result)
+      end
+      if callback then
+        callback(err, result)
+      end
+    end, 0)
+  end)
+end
+
+--- The answer of autocrea.generate and autocrea.runRole: the RunSummary (wait = true), or
+--- { runId, dir } for a run that goes on, kept in M.runs as `label` and shown as `shown`.
+local function run_started(result, label, shown)
+  if ext.is_run_summary(result) then
+    return run_finished(result)
+  end
+  if result.runId then
+    M.runs[result.runId] = label
+    append_line(('▶ run %s: %s → %s'):format(result.runId, shown, result.dir))
+    if M.options.open_output then
+      M.open_output()
+    end
+  end
 end
 
 --- Runs autocrea.generate. `params`: { idea, dir?, wait?, overwrite?, engine?, runTests? }.
@@ -419,42 +448,20 @@ function M.generate(params, callback)
   if type(params) == 'string' then
     params = { idea = params }
   end
-  with_client(function(client)
-    execute(client, ext.GENERATE, params, function(err, result)
-      if err then
-        notify('generation did not start: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif ext.is_run_summary(result) then
-        run_finished(result)
-      elseif type(result) == 'table' and result.runId then
-        M.runs[result.runId] = params.idea
-        append_line(('▶ run %s: "%s" → %s'):format(result.runId, params.idea, result.dir))
-        if M.options.open_output then
-          M.open_output()
-        end
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.GENERATE, params, 'generation did not start', function(result)
+    run_started(result, params.idea, '"' .. params.idea .. '"')
+  end, callback)
 end
 
 --- Runs autocrea.cancel for `run_id` (default: the run in progress; a choice when several are).
 function M.cancel(run_id, callback)
   local function send(id)
-    with_client(function(client)
-      execute(client, ext.CANCEL, { runId = id }, function(err, result)
-        if err then
-          notify('cancel failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-        elseif type(result) == 'table' and result.cancelled == false then
-          M.runs[id] = nil
-          notify(('run %s had already ended'):format(id))
-        end
-        if callback then
-          callback(err, result)
-        end
-      end)
-    end)
+    execute(ext.CANCEL, { runId = id }, 'cancel failed', function(result)
+      if result.cancelled == false then
+        M.runs[id] = nil
+        notify(('run %s had already ended'):format(id))
+      end
+    end, callback)
   end
   if run_id and run_id ~= '' then
     return send(run_id)
@@ -509,35 +516,26 @@ end
 --- { commit, role, summary, paths }.
 function M.undo(dir, callback)
   local params = with_dir({}, dir)
-  with_client(function(client)
-    execute(client, ext.UNDO, params, function(err, result)
-      if err then
-        notify('undo failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif type(result) == 'table' then
-        local paths = type(result.paths) == 'table' and result.paths or {}
-        last_source = nil
-        append_line(('↶ took back %s (%s: %s) in %s'):format(
-          result.commit,
-          result.role,
-          result.summary,
-          params.dir or 'the workspace root'
-        ))
-        for _, p in ipairs(paths) do
-          append_line('  ' .. p)
-        end
-        notify(('took back %s (%s: %s); %d file%s restored or removed — :AutocreaOutput'):format(
-          result.commit,
-          result.role,
-          result.summary,
-          #paths,
-          #paths == 1 and '' or 's'
-        ))
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.UNDO, params, 'undo failed', function(result)
+    local paths = type(result.paths) == 'table' and result.paths or {}
+    last_source = nil
+    append_line(('↶ took back %s (%s: %s) in %s'):format(
+      result.commit,
+      result.role,
+      result.summary,
+      params.dir or 'the workspace root'
+    ))
+    for _, p in ipairs(paths) do
+      append_line('  ' .. p)
+    end
+    notify(('took back %s (%s: %s); %d file%s restored or removed — :AutocreaOutput'):format(
+      result.commit,
+      result.role,
+      result.summary,
+      #paths,
+      #paths == 1 and '' or 's'
+    ))
+  end, callback)
 end
 
 --- Runs autocrea.runRole. `params`: { role, dir? (default M.app_dir()), wait?, engine?,
@@ -556,25 +554,10 @@ function M.rerun(params, callback)
   if params.dir == nil then
     with_dir(params)
   end
-  with_client(function(client)
-    execute(client, ext.RUN_ROLE, params, function(err, result)
-      if err then
-        notify(('the re-run of %s did not start: %s'):format(params.role, err.message or vim.inspect(err)),
-          vim.log.levels.ERROR)
-      elseif ext.is_run_summary(result) then
-        run_finished(result)
-      elseif type(result) == 'table' and result.runId then
-        M.runs[result.runId] = 're-run of ' .. params.role
-        append_line(('▶ run %s: re-run of %s in %s'):format(result.runId, params.role, result.dir))
-        if M.options.open_output then
-          M.open_output()
-        end
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  local label = 're-run of ' .. params.role
+  execute(ext.RUN_ROLE, params, 'the ' .. label .. ' did not start', function(result)
+    run_started(result, label, label)
+  end, callback)
 end
 
 --- Runs autocrea.deploy: pushes the branch of `dir` (default M.app_dir()) to `remote` (default
@@ -586,21 +569,12 @@ function M.deploy(remote, dir, callback)
   end
   local to = params.remote or 'origin'
   notify(('pushing to %s…'):format(to))
-  with_client(function(client)
-    execute(client, ext.DEPLOY, params, function(err, result)
-      if err then
-        notify('deploy failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif type(result) == 'table' then
-        last_source = nil
-        append_line(('⇡ pushed to %s:'):format(to))
-        append_line(vim.trim(tostring(result.output or '')))
-        notify(('pushed the branch to %s — :AutocreaOutput'):format(to))
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.DEPLOY, params, 'deploy failed', function(result)
+    last_source = nil
+    append_line(('⇡ pushed to %s:'):format(to))
+    append_line(vim.trim(tostring(result.output or '')))
+    notify(('pushed the branch to %s — :AutocreaOutput'):format(to))
+  end, callback)
 end
 
 --- Runs autocrea.audit on `dir` (default: the workspace root): the security rules over every
@@ -609,31 +583,21 @@ end
 --- infos, findings }.
 function M.audit(dir, callback)
   local params = (dir and dir ~= '') and { dir = dir } or vim.empty_dict()
-  with_client(function(client)
-    execute(client, ext.AUDIT, params, function(err, result)
-      if err then
-        notify(('the security audit of %s failed: %s'):format(
-          params.dir or 'the workspace',
-          err.message or vim.inspect(err)
-        ), vim.log.levels.ERROR)
-      elseif type(result) == 'table' then
-        local counts = findings_text(result)
-        last_source = nil
-        append_line(('⛨ audited %s in %s: %s'):format(plural(result.filesAudited or 0, 'file'), result.dir, counts))
-        append_findings(result.findings)
-        local found = type(result.findings) == 'table' and #result.findings > 0
-        notify(('%s in %s of %s%s'):format(
-          counts,
-          plural(result.filesAudited or 0, 'file'),
-          result.dir,
-          found and ' — :AutocreaOutput, or :lua vim.diagnostic.setqflist()' or ''
-        ), found and vim.log.levels.WARN or vim.log.levels.INFO)
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  local failed = ('the security audit of %s failed'):format(params.dir or 'the workspace')
+  execute(ext.AUDIT, params, failed, function(result)
+    local counts = findings_text(result)
+    local files = plural(result.filesAudited or 0, 'file')
+    last_source = nil
+    append_line(('⛨ audited %s in %s: %s'):format(files, result.dir, counts))
+    append_findings(result.findings)
+    local found = type(result.findings) == 'table' and #result.findings > 0
+    notify(('%s in %s of %s%s'):format(
+      counts,
+      files,
+      result.dir,
+      found and ' — :AutocreaOutput, or :lua vim.diagnostic.setqflist()' or ''
+    ), found and vim.log.levels.WARN or vim.log.levels.INFO)
+  end, callback)
 end
 
 --- Opens the README.md of the last finished run.
