@@ -690,18 +690,14 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 crate::audit::review::merge(&mut findings, model_left);
             }
         }
-        let count = |s: crate::audit::Severity| findings.iter().filter(|f| f.severity == s).count();
         let by = if model_review { "the rules and the model's review" } else { "the rules" };
+        let files = crate::audit::report::count(files_audited, "file");
         let message = if findings.is_empty() {
-            format!("No findings: {files_audited} files checked by {by}.")
+            format!("No findings: {files} checked by {by}.")
         } else {
             format!(
-                "{} finding{} ({} error, {} warning, {} info) in {files_audited} files checked by {by}; they show as diagnostics in the editor, or run `autocrea audit {}`.",
-                findings.len(),
-                plural(findings.len()),
-                count(crate::audit::Severity::Error),
-                count(crate::audit::Severity::Warning),
-                count(crate::audit::Severity::Info),
+                "{} in {files} checked by {by}; they show as diagnostics in the editor, or run `autocrea audit {}`.",
+                crate::audit::report::tally(&findings),
                 target.root().display()
             )
         };

@@ -212,6 +212,24 @@ fn workspace_audit_command() {
         .filter(|n| n["params"]["uri"] == app.as_str())
         .collect();
     assert_eq!(published.last().unwrap()["params"]["diagnostics"], json!([]));
+    // Auditing one folder leaves another folder's findings alone.
+    write(root.path(), "b/settings.py", "DEBUG = True\n");
+    let workflow = uri(&root.path().join(".github/workflows/triage.yml"));
+    let before = lsp.notifications("textDocument/publishDiagnostics").len();
+    lsp.request(
+        "workspace/executeCommand",
+        json!({"command": "autocrea.audit", "arguments": [{"dir": "b"}]}),
+    )
+    .unwrap();
+    let after: Vec<Value> = lsp.notifications("textDocument/publishDiagnostics")[before..].to_vec();
+    assert!(after.iter().all(|n| n["params"]["uri"] != workflow.as_str()), "{after:#?}");
+    assert!(after.iter().any(|n| n["params"]["uri"].as_str().unwrap().ends_with("b/settings.py")));
+    // The summary is the progress's end; no extra message pops up.
+    assert!(
+        lsp.notifications("window/showMessage")
+            .iter()
+            .all(|m| !m["params"]["message"].as_str().unwrap().contains("audited"))
+    );
     let bad = lsp.request(
         "workspace/executeCommand",
         json!({"command": "autocrea.audit", "arguments": [{"dir": "no/such/folder"}]}),
@@ -254,7 +272,7 @@ fn cli_formats_and_exit_codes() {
     let (code, out, _) = cli(&["audit", dir]);
     assert_eq!(code, 1);
     assert!(out.contains("app.py:8:21: warning[open-redirect]"), "{out}");
-    assert!(out.ends_with("2 finding(s) in 2 file(s): 0 error, 2 warning, 0 info\n"), "{out}");
+    assert!(out.ends_with("2 findings (2 warnings) in 2 files\n"), "{out}");
     // Only warnings: `--fail-on error` passes.
     assert_eq!(cli(&["audit", dir, "--fail-on", "error"]).0, 0);
     let (code, _, err) = cli(&["audit", "/no/such/path"]);

@@ -79,11 +79,26 @@ impl Lang {
         })
     }
 
-    /// Parses `text`; `None` when the language has no grammar.
+    /// Parses `text`; `None` when the language has no grammar. Each thread keeps one parser
+    /// per language.
     pub fn parse(self, text: &str) -> Option<tree_sitter::Tree> {
-        let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&self.grammar()?).ok()?;
-        parser.parse(text, None)
+        thread_local! {
+            static PARSERS: std::cell::RefCell<std::collections::HashMap<Lang, tree_sitter::Parser>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        let grammar = self.grammar()?;
+        PARSERS.with(|parsers| {
+            let mut parsers = parsers.borrow_mut();
+            let parser = match parsers.entry(self) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut parser = tree_sitter::Parser::new();
+                    parser.set_language(&grammar).ok()?;
+                    e.insert(parser)
+                }
+            };
+            parser.parse(text, None)
+        })
     }
 }
 

@@ -62,6 +62,142 @@ const SAFE_TYPES: &[&str] = &[
     "EmailStr",
 ];
 
+/// The last segment of every callee a rule looks at (calls to anything else are skipped).
+const SINK_NAMES: &[&str] = &[
+    "execute",
+    "executemany",
+    "executescript",
+    "raw",
+    "read_sql",
+    "read_sql_query",
+    "text",
+    "RawSQL",
+    "system",
+    "popen",
+    "getoutput",
+    "getstatusoutput",
+    "create_subprocess_shell",
+    "spawn",
+    "run",
+    "call",
+    "Popen",
+    "check_output",
+    "check_call",
+    "execv",
+    "execve",
+    "execvp",
+    "execl",
+    "execlp",
+    "spawnl",
+    "spawnv",
+    "eval",
+    "exec",
+    "import_module",
+    "__import__",
+    "render_template_string",
+    "Template",
+    "open",
+    "remove",
+    "unlink",
+    "rmdir",
+    "removedirs",
+    "listdir",
+    "scandir",
+    "rmtree",
+    "copy",
+    "copyfile",
+    "move",
+    "rename",
+    "send_file",
+    "FileResponse",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "Markup",
+    "mark_safe",
+    "SafeString",
+    "HTMLResponse",
+    "HttpResponse",
+    "make_response",
+    "Response",
+    "Environment",
+    "redirect",
+    "RedirectResponse",
+    "HttpResponseRedirect",
+    "HttpResponsePermanentRedirect",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "request",
+    "urlopen",
+    "stream",
+    "load",
+    "loads",
+    "load_all",
+    "unsafe_load",
+    "unsafe_load_all",
+    "decode",
+    "Unpickler",
+    "read_pickle",
+    "md5",
+    "sha1",
+    "new",
+    "sha256",
+    "sha512",
+    "sha224",
+    "sha384",
+    "blake2b",
+    "sha3_256",
+    "random",
+    "randint",
+    "choice",
+    "choices",
+    "randrange",
+    "getrandbits",
+    "sample",
+    "uniform",
+    "randbytes",
+    "extractall",
+    "extract",
+    "decode_complete",
+    "get_unverified_claims",
+    "encode",
+    "add_middleware",
+    "CORSMiddleware",
+    "CORS",
+    "cross_origin",
+    "FastAPI",
+    "Starlette",
+    "Flask",
+    "run_simple",
+    "XMLParser",
+    "setFeature",
+    "fromstring",
+    "parse",
+    "XML",
+    "parseString",
+    "iterparse",
+    "search",
+    "search_s",
+    "search_st",
+    "search_ext",
+    "search_ext_s",
+    "paged_search",
+    "xpath",
+    "XPath",
+    "find",
+    "findall",
+    "findtext",
+    "iterfind",
+    "evaluate",
+    "set_cookie",
+    "update",
+];
+
 /// Functions whose result is their argument in another form.
 const PASS_THROUGH: &[&str] = &[
     "str",
@@ -264,6 +400,8 @@ impl<'c, 'a> Py<'c, 'a> {
     fn new(cx: &'c mut Cx<'a>, root: Node<'_>) -> Py<'c, 'a> {
         let src = cx.text;
         let mut aliases = HashMap::new();
+        let mut all_protected = false;
+        // One pass over the tree: imports, and auth installed for a whole router or blueprint.
         for node in descendants(root) {
             match node.kind() {
                 "import_statement" => {
@@ -291,6 +429,27 @@ impl<'c, 'a> Py<'c, 'a> {
                         }
                     }
                 }
+                "call" if !all_protected => {
+                    all_protected = field(node, "function").is_some_and(|f| {
+                        let f = text(f, src);
+                        f.ends_with("APIRouter") || f.ends_with("Blueprint")
+                    }) && field(node, "arguments").is_some_and(|a| {
+                        named_children(a).any(|k| {
+                            k.kind() == "keyword_argument"
+                                && field(k, "name").is_some_and(|n| text(n, src) == "dependencies")
+                                && auth_name(text(k, src))
+                        })
+                    });
+                }
+                // A Flask `before_request` hook that checks the session or token guards every route.
+                "decorated_definition" if !all_protected => {
+                    let t = text(node, src);
+                    all_protected = t.contains("before_request")
+                        && (t.contains("abort(401")
+                            || t.contains("abort(403")
+                            || t.contains("login")
+                            || t.contains("is_authenticated"));
+                }
                 _ => {}
             }
         }
@@ -313,20 +472,6 @@ impl<'c, 'a> Py<'c, 'a> {
         ]
         .iter()
         .any(|w| lower.contains(w));
-        let all_protected = descendants(root).into_iter().any(|n| {
-            n.kind() == "call"
-                && field(n, "function").is_some_and(|f| {
-                    let f = text(f, src);
-                    f.ends_with("APIRouter") || f.ends_with("Blueprint")
-                })
-                && field(n, "arguments").is_some_and(|a| {
-                    named_children(a).any(|k| {
-                        k.kind() == "keyword_argument"
-                            && field(k, "name").is_some_and(|n| text(n, src) == "dependencies")
-                            && auth_name(text(k, src))
-                    })
-                })
-        }) || before_request_checks_auth(root, src);
         let credentials_header = lower.contains("access-control-allow-credentials");
         Py {
             cx,
@@ -996,6 +1141,16 @@ impl<'c, 'a> Py<'c, 'a> {
 
     fn call(&mut self, call: Node<'_>) {
         let Some(callee) = field(call, "function") else { return };
+        // Most calls are nothing to the rules: decide that from the text, before any work.
+        let callee_text = text(callee, self.src);
+        let last = last_segment(callee_text);
+        let resolved_last = self.aliases.get(callee_text).map(|full| last_segment(full));
+        if !SINK_NAMES.contains(&last) && !resolved_last.is_some_and(|l| SINK_NAMES.contains(&l)) {
+            let args = field(call, "arguments").map(|a| text(a, self.src)).unwrap_or("");
+            if !(args.contains("verify") || args.contains("debug")) {
+                return;
+            }
+        }
         let name = self.resolve(callee).unwrap_or_default();
         let method = match callee.kind() {
             "attribute" => {
@@ -1847,18 +2002,4 @@ fn body_checks_auth(def: Node<'_>, src: &str) -> bool {
         || t.contains("verify_token(")
         || t.contains("require_user(")
         || t.contains("authenticate(")
-}
-
-/// A Flask `before_request` hook that checks the session or token guards every route.
-fn before_request_checks_auth(root: Node<'_>, src: &str) -> bool {
-    descendants(root).into_iter().any(|n| {
-        n.kind() == "decorated_definition" && {
-            let t = text(n, src);
-            t.contains("before_request")
-                && (t.contains("abort(401")
-                    || t.contains("abort(403")
-                    || t.contains("login")
-                    || t.contains("is_authenticated"))
-        }
-    })
 }

@@ -13,15 +13,28 @@ pub fn text(findings: &[Finding], files: usize) -> String {
             f.path, f.range.start.line, f.range.start.column, f.severity, f.rule, f.message, f.cwe
         ));
     }
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    out.push_str(&format!(
-        "{} finding(s) in {files} file(s): {} error, {} warning, {} info\n",
-        findings.len(),
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
-    ));
+    out.push_str(&format!("{} in {}\n", tally(findings), count(files, "file")));
     out
+}
+
+/// "1 file", "3 files".
+pub fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// "no findings", or "3 findings (1 error, 2 warnings)".
+pub fn tally(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".into();
+    }
+    let of = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let parts: Vec<String> =
+        [(Severity::Error, "error"), (Severity::Warning, "warning"), (Severity::Info, "info")]
+            .into_iter()
+            .filter(|(s, _)| of(*s) > 0)
+            .map(|(s, w)| if w == "info" { format!("{} info", of(s)) } else { count(of(s), w) })
+            .collect();
+    format!("{} ({})", count(findings.len(), "finding"), parts.join(", "))
 }
 
 /// An array of findings: `path`, `range` (1-based lines and columns), `rule`, `cwe`,

@@ -7,8 +7,11 @@ pub fn text<'a>(node: Node<'_>, src: &'a str) -> &'a str {
     &src[node.byte_range()]
 }
 
-pub fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
-    (0..node.named_child_count()).filter_map(move |i| node.named_child(i as u32))
+/// The named children of a node (one cursor walk: asking for child `i` each time would
+/// walk from the first child again).
+pub fn named_children<'t>(node: Node<'t>) -> std::vec::IntoIter<Node<'t>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect::<Vec<_>>().into_iter()
 }
 
 pub fn field<'t>(node: Node<'t>, name: &str) -> Option<Node<'t>> {

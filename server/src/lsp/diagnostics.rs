@@ -84,12 +84,14 @@ impl Diagnostics {
             .collect()
     }
 
-    /// Remembers the files a workspace audit reported; returns those reported last time and
-    /// not this time (to clear).
-    fn replace_workspace(&self, now: HashSet<Uri>) -> Vec<Uri> {
+    /// Remembers the files an audit of `dir` reported; returns those below `dir` reported
+    /// last time and not this time (to clear). Files of other folders keep their findings.
+    fn replace_workspace(&self, dir: &Path, now: HashSet<Uri>) -> Vec<Uri> {
         let mut ws = self.workspace.lock().unwrap();
-        let stale = ws.difference(&now).cloned().collect();
-        *ws = now;
+        let below = |uri: &Uri| uri.to_file_path().is_some_and(|p| p.starts_with(dir));
+        let stale: Vec<Uri> = ws.iter().filter(|u| below(u) && !now.contains(*u)).cloned().collect();
+        ws.retain(|u| !below(u));
+        ws.extend(now);
         stale
     }
 }
@@ -247,7 +249,7 @@ pub async fn audit_workspace(
     .await
     .unwrap_or_default();
     let reported = publish_folder(client, diagnostics, documents, &dir, &result.findings, &[], enc).await;
-    for uri in diagnostics.replace_workspace(reported) {
+    for uri in diagnostics.replace_workspace(&dir, reported) {
         diagnostics.publish(client, uri, None, &Rope::new(), &[], enc).await;
     }
     result.findings.iter_mut().for_each(|f| f.ignore = None);

@@ -75,6 +75,7 @@ pub struct UndoResult {
     /// Short id of the commit taken back.
     pub commit: String,
     pub role: Role,
+    /// What the step did ("wrote 8 files"), without the role.
     pub summary: String,
     /// Files restored or removed, relative to the app's folder.
     pub paths: Vec<String>,

@@ -1,6 +1,5 @@
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::MessageType;
 
 use super::generate::{first_argument, in_workspace};
 use crate::audit::Severity;
@@ -27,7 +26,7 @@ pub async fn audit(server: &Server, arguments: Vec<Value>) -> Result<Value> {
     }
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let token = format!("autocrea/audit/{}", COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    let progress = ProgressGuard::begin(
+    let progress = ProgressGuard::begin_uncancellable(
         &server.client,
         session.abilities.work_done_progress,
         token,
@@ -51,15 +50,14 @@ pub async fn audit(server: &Server, arguments: Vec<Value>) -> Result<Value> {
         infos: count(Severity::Info),
         findings: result.findings,
     };
-    let summary = format!(
-        "AUTOCREA audited {} files: {} finding(s) ({} error, {} warning, {} info)",
-        answer.files_audited,
-        answer.findings.len(),
-        answer.errors,
-        answer.warnings,
-        answer.infos
-    );
-    progress.end(summary.clone()).await;
-    server.client.show_message(MessageType::INFO, summary).await;
+    // The progress's end carries the summary (a log line for clients without progress); the
+    // client that asked shows the answer its own way, so no extra message pops up.
+    progress
+        .end(format!(
+            "AUTOCREA audited {}: {}",
+            crate::audit::report::count(answer.files_audited, "file"),
+            crate::audit::report::tally(&answer.findings)
+        ))
+        .await;
     Ok(serde_json::to_value(answer).expect("serializes"))
 }
