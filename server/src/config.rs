@@ -66,6 +66,11 @@ pub struct Config {
     pub auto_fix: bool,
     /// Audit open files as they change, and publish the findings as diagnostics.
     pub audit_on_change: bool,
+    /// The account service (`gatewayUrl`); `AUTOCREA_GATEWAY_URL` wins.
+    pub gateway_url: Option<String>,
+    /// The sign-in and the user's stored keys, read from the credential store before a run
+    /// (never from settings).
+    pub credentials: crate::account::Credentials,
 }
 
 impl Default for Config {
@@ -89,6 +94,8 @@ impl Default for Config {
             git_email: "autocrea@localhost".into(),
             auto_fix: false,
             audit_on_change: true,
+            gateway_url: None,
+            credentials: crate::account::Credentials::default(),
         }
     }
 }
@@ -112,6 +119,7 @@ const KNOWN: &[&str] = &[
     "gitEmail",
     "autoFix",
     "auditOnChange",
+    "gatewayUrl",
 ];
 
 impl Config {
@@ -213,6 +221,13 @@ impl Config {
                     bool_into(value, &mut config.commit_user_changes, || warn(key, "true or false", value))
                 }
                 "autoFix" => bool_into(value, &mut config.auto_fix, || warn(key, "true or false", value)),
+                "gatewayUrl" => match value.as_str().map(str::trim) {
+                    Some("") => config.gateway_url = None,
+                    Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                        config.gateway_url = Some(url.trim_end_matches('/').to_string())
+                    }
+                    _ => warn(key, "an http(s) URL", value),
+                },
                 "auditOnChange" => {
                     bool_into(value, &mut config.audit_on_change, || warn(key, "true or false", value))
                 }

@@ -106,6 +106,22 @@ impl Engine {
         Ok(Engine::Models(Box::new(Models::new(chain, client, config.clone(), workspace))))
     }
 
+    /// The signed-in account whose credits this engine spends, if any of its providers goes
+    /// through the gateway.
+    pub fn metered_account(&self, config: &Config) -> Option<crate::account::Account> {
+        match self {
+            Engine::Models(m) if m.metered() => config.credentials.account.clone(),
+            _ => None,
+        }
+    }
+
+    /// Sends the run's credit reservation with every metered call.
+    pub fn set_reservation(&mut self, id: &str) {
+        if let Engine::Models(m) = self {
+            m.set_reservation(id);
+        }
+    }
+
     /// The engine in use (after any fallback).
     pub fn name(&self) -> EngineName {
         match self {
@@ -165,27 +181,52 @@ fn provider(name: EngineName, config: &Config) -> Result<Option<Provider>> {
         key_source: key_source.to_string(),
         timeouts: config.timeouts,
         max_attempts: 4,
+        metered: false,
+        reservation: None,
+    };
+    let creds = &config.credentials;
+    // A key from the environment wins over one stored with `autocrea keys set`.
+    let key = |var: &str, stored: &Option<Secret>| -> Option<(Secret, String)> {
+        Secret::from_env(var)
+            .map(|k| (k, var.to_string()))
+            .or_else(|| stored.clone().map(|k| (k, "the key stored with `autocrea keys set`".to_string())))
     };
     Ok(match name {
         EngineName::Offline => None,
         EngineName::Joxcoder => {
-            let Some(url) = config.joxcoder.url.clone().or_else(|| env("JOXCODER_API_URL")) else {
-                return Ok(None);
-            };
-            let (protocol, url) = joxcoder_protocol(&url, config.joxcoder.protocol.as_deref())?;
             let model =
                 config.joxcoder.model.clone().or_else(|| env("JOXCODER_MODEL")).unwrap_or("joxcoder".into());
-            Some(make(protocol, url, model, Secret::from_env("JOXCODER_API_KEY"), "JOXCODER_API_KEY"))
+            match config.joxcoder.url.clone().or_else(|| env("JOXCODER_API_URL")) {
+                // A model reached directly, with the user's own key.
+                Some(url) => {
+                    let (protocol, url) = joxcoder_protocol(&url, config.joxcoder.protocol.as_deref())?;
+                    let (k, source) = key("JOXCODER_API_KEY", &creds.joxcoder).unzip();
+                    Some(make(protocol, url, model, k, source.as_deref().unwrap_or("JOXCODER_API_KEY")))
+                }
+                // Signed in: through the gateway, metered in credits (its OpenAI-compatible route
+                // unless a protocol is set).
+                None => match &creds.account {
+                    Some(account) => {
+                        let url = format!("{}/v1/joxcoder", account.gateway);
+                        let (protocol, url) =
+                            joxcoder_protocol(&url, Some(config.joxcoder.protocol.as_deref().unwrap_or("chat")))?;
+                        let mut p = make(protocol, url, model, Some(account.token.clone()), "your AUTOCREA sign-in");
+                        p.metered = true;
+                        Some(p)
+                    }
+                    None => return Ok(None),
+                },
+            }
         }
         EngineName::Openai => {
-            let Some(key) = Secret::from_env("OPENAI_API_KEY") else { return Ok(None) };
+            let Some((key, source)) = key("OPENAI_API_KEY", &creds.openai) else { return Ok(None) };
             let url = base(&config.openai, "OPENAI_BASE_URL", "https://api.openai.com/v1");
             let model =
                 config.openai.model.clone().or_else(|| env("OPENAI_MODEL")).unwrap_or("gpt-4o-mini".into());
-            Some(make(Protocol::OpenAiChat, url, model, Some(key), "OPENAI_API_KEY"))
+            Some(make(Protocol::OpenAiChat, url, model, Some(key), &source))
         }
         EngineName::Anthropic => {
-            let Some(key) = Secret::from_env("ANTHROPIC_API_KEY") else { return Ok(None) };
+            let Some((key, source)) = key("ANTHROPIC_API_KEY", &creds.anthropic) else { return Ok(None) };
             let url = base(&config.anthropic, "ANTHROPIC_BASE_URL", "https://api.anthropic.com");
             // The Messages path is /v1/messages: a base given with /v1 is the same base.
             let url = url.trim_end_matches('/').trim_end_matches("/v1").to_string();
@@ -195,7 +236,7 @@ fn provider(name: EngineName, config: &Config) -> Result<Option<Provider>> {
                 .clone()
                 .or_else(|| env("ANTHROPIC_MODEL"))
                 .unwrap_or("claude-sonnet-4-5".into());
-            Some(make(Protocol::Anthropic, url, model, Some(key), "ANTHROPIC_API_KEY"))
+            Some(make(Protocol::Anthropic, url, model, Some(key), &source))
         }
         EngineName::Local => {
             let url = config.local.url.clone().or_else(|| env("AUTOCREA_LOCAL_BASE_URL"));
@@ -243,7 +284,9 @@ pub fn joxcoder_protocol(url: &str, configured: Option<&str>) -> Result<(Protoco
 
 fn how_to_configure(name: EngineName) -> &'static str {
     match name {
-        EngineName::Joxcoder => "set JOXCODER_API_URL (and JOXCODER_API_KEY), or `autocrea.joxcoder.url`",
+        EngineName::Joxcoder => {
+            "sign in (`autocrea login`, or AUTOCREA: Sign in in the editor), or set JOXCODER_API_URL (and JOXCODER_API_KEY) / `autocrea.joxcoder.url`"
+        }
         EngineName::Openai => "set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint)",
         EngineName::Anthropic => "set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for another endpoint)",
         EngineName::Local => {

@@ -336,6 +336,9 @@ impl Events for Terminal {
             }
             Event::Stream { text, .. } => eprint!("      │ {text}"),
             Event::Notice { role, message } => eprintln!("       {role}: {message}"),
+            Event::Balance { credits, estimated } => {
+                eprintln!("       credits: balance {}{credits}", if estimated { "≈" } else { "" })
+            }
         }
     }
 }

@@ -57,6 +57,9 @@ pub enum Event {
     Stream { role: Role, text: String },
     /// Something the user should know that does not move the run (a retry, a fallback).
     Notice { role: Role, message: String },
+    /// The account's credit balance after a role's step (estimated from the tokens used so
+    /// far until the run is charged at its end).
+    Balance { credits: i64, estimated: bool },
 }
 
 pub trait Events: Send + Sync {
@@ -243,7 +246,36 @@ pub struct RunSummary {
     /// Retries, fallbacks and other things the user was told during the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// Credits, for runs metered by the AUTOCREA gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Credits>,
     pub duration_ms: u64,
+}
+
+/// What a metered run cost, or why it could not start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credits {
+    /// Credits charged (absent when the run did not start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charged: Option<i64>,
+    /// The balance after the run (or when it was refused).
+    pub balance: i64,
+    /// What a generation needs, when the balance could not cover it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<i64>,
+    /// Where to buy more, when the balance could not cover it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_url: Option<String>,
+    pub gateway: String,
+}
+
+/// The run's hold on the account's credits.
+struct Meter {
+    account: crate::account::Account,
+    reservation: String,
+    /// The balance before the hold.
+    start: i64,
 }
 
 pub const NO_AUDIT: &str = "No security audit ran: the run stopped before the security step, so nothing was checked. Run `autocrea audit` on the app.";
@@ -363,6 +395,7 @@ pub async fn run(
             files_written: 0,
             tokens: None,
             notices: Vec::new(),
+            credits: None,
             duration_ms: 0,
         },
         planned: 1,
@@ -371,8 +404,29 @@ pub async fn run(
         branch: None,
         uncommitted: std::sync::Mutex::new(Vec::new()),
         dir: None,
+        meter: None,
     };
     let result = run.all().await;
+    // A metered run is charged what it used, whether it finished or not.
+    if let Some(meter) = run.meter.take() {
+        let gateway = crate::account::Gateway::new(&meter.account.gateway);
+        match gateway.settle(&meter.account.token, &meter.reservation).await {
+            Ok(settled) => {
+                run.events.emit(Event::Balance { credits: settled.balance, estimated: false });
+                run.summary.credits = Some(Credits {
+                    charged: Some(settled.charged),
+                    balance: settled.balance,
+                    price: None,
+                    upgrade_url: None,
+                    gateway: gateway.url.clone(),
+                });
+            }
+            Err(e) => run.events.emit(Event::Notice {
+                role: Role::Security,
+                message: format!("could not settle the run's credits ({e}); the gateway settles them itself within the hour"),
+            }),
+        }
+    }
     // A run that stops mid-step leaves the branch at its last complete step, the tree clean.
     if result.is_err()
         && let (Some(branch), Some(dir)) = (&run.branch, &run.dir)
@@ -464,9 +518,48 @@ struct Run<'a, S, E> {
     uncommitted: std::sync::Mutex<Vec<(Role, String)>>,
     /// The app's folder, once known.
     dir: Option<PathBuf>,
+    /// The credits held for a metered run.
+    meter: Option<Meter>,
 }
 
 impl<S: FileSink, E: Events> Run<'_, S, E> {
+    /// A metered engine holds credits before anything runs: a balance that cannot cover a
+    /// generation stops the run here, saying the balance, the price and where to upgrade.
+    async fn hold_credits(&mut self, engine: &mut Engine) -> Result<()> {
+        let Some(account) = engine.metered_account(&self.req.config) else { return Ok(()) };
+        self.progress(Role::Architect, "holding credits for this run".into(), 1);
+        let gateway = crate::account::Gateway::new(&account.gateway);
+        match self.cancellable(async { Ok(gateway.reserve(&account.token).await) }).await? {
+            Ok(r) => {
+                engine.set_reservation(&r.id);
+                self.events.emit(Event::Balance { credits: r.balance, estimated: true });
+                self.meter = Some(Meter { account, reservation: r.id, start: r.balance + r.reserved });
+                Ok(())
+            }
+            Err(e) => {
+                if let crate::account::AccountError::InsufficientCredits { balance, price, upgrade_url } = &e {
+                    self.summary.credits = Some(Credits {
+                        charged: None,
+                        balance: *balance,
+                        price: Some(*price),
+                        upgrade_url: Some(upgrade_url.clone()),
+                        gateway: gateway.url.clone(),
+                    });
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// After a step of a metered run: the balance as it will be once the tokens used so far
+    /// are charged.
+    fn report_balance(&self) {
+        let Some(meter) = &self.meter else { return };
+        let tokens: u64 = self.summary.roles.iter().filter_map(|r| r.tokens).map(|t| t.total()).sum();
+        let used = tokens.div_ceil(1000) as i64;
+        self.events.emit(Event::Balance { credits: meter.start - used, estimated: true });
+    }
+
     async fn all(&mut self) -> Result<()> {
         if let Some(role) = self.req.rerun {
             return self.rerun(role).await;
@@ -480,8 +573,9 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         let workspace = match &self.req.destination {
             Destination::Folder(p) | Destination::InRoot(p) => p.clone(),
         };
-        let engine = Engine::select(&self.req.config, Some(workspace))?;
+        let mut engine = Engine::select(&self.req.config, Some(workspace))?;
         self.summary.engine = engine.name();
+        self.hold_credits(&mut engine).await?;
 
         // Architect.
         self.progress(Role::Architect, format!("planning the app (engine {})", engine.name()), 1);
@@ -595,8 +689,9 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 "the {role} role writes no app files to re-run; re-run backend, frontend, devops or tester"
             ));
         }
-        let engine = Engine::select(&self.req.config, Some(dir.clone()))?;
+        let mut engine = Engine::select(&self.req.config, Some(dir.clone()))?;
         self.summary.engine = engine.name();
+        self.hold_credits(&mut engine).await?;
         let target = Target::open(&dir, self.req.config.max_file_bytes)?;
         self.summary.dir = target.root().to_path_buf();
         let branch = git::current_run_branch(target.root())?;
@@ -1009,6 +1104,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
             run_id: self.req.run_id.clone(),
         };
         let id = git::commit_step(branch, dir, &paths, &step, &self.req.config.git_email)?;
+        self.report_balance();
         if let Some(id) = id {
             let id = git::short(id);
             self.events.emit(Event::Notice { role, message: format!("committed {id} on {}", branch.branch) });

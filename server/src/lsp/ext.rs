@@ -15,6 +15,16 @@
 //! - `autocrea.audit` `[DirParams]` (or nothing: the workspace) → `AuditResult`: the security
 //!   rules over every file of the folder; findings are published as diagnostics too.
 //!
+//! - `autocrea.signIn` `[SignInParams]` (or nothing) → `SignInStarted` at once (the code to enter
+//!   and where), or with `wait: true` the `Status` once signed in. The server opens the page with
+//!   `window/showDocument`, polls the gateway, stores the token in the OS keyring and pushes
+//!   `autocrea/status`.
+//! - `autocrea.signOut` → `Status`: the token is revoked and removed from the store.
+//! - `autocrea.status` → `Status`: signed in or not, e-mail, plan, balance, the engine a run
+//!   would use, where credentials are kept, which provider keys are stored.
+//! - `autocrea.setApiKey` `[SetApiKeyParams]` → `Status`: stores (or, with `key: null`, removes)
+//!   the user's own OpenAI, Anthropic or JoxCoder key in the credential store.
+//!
 //! Diagnostics: security findings of open documents (as they change), of generated files
 //! (after each run) and of the workspace (on `autocrea.audit`), `source` "autocrea", `code` the
 //! rule id, `codeDescription` the CWE page. Code actions offer each finding's quick fix and
@@ -24,6 +34,8 @@
 //!
 //! - `autocrea/stream` `StreamParams`: text a role produced, as it arrives.
 //! - `autocrea/runFinished` `RunSummary`: a run ended (succeeded, failed or cancelled).
+//! - `autocrea/status` `Status`: the account changed (signed in or out here or in another editor
+//!   or the CLI, the balance after a role's step or at the end of a metered run).
 //!
 //! Progress: each run has one work-done progress, token `autocrea/run/<runId>`, cancellable.
 
@@ -41,9 +53,14 @@ pub const RUN_ROLE: &str = "autocrea.runRole";
 pub const UNDO: &str = "autocrea.undo";
 pub const DEPLOY: &str = "autocrea.deploy";
 pub const AUDIT: &str = "autocrea.audit";
+pub const SIGN_IN: &str = "autocrea.signIn";
+pub const SIGN_OUT: &str = "autocrea.signOut";
+pub const STATUS: &str = "autocrea.status";
+pub const SET_API_KEY: &str = "autocrea.setApiKey";
 
 /// Every command, as advertised in `executeCommandProvider`.
-pub const COMMANDS: &[&str] = &[GENERATE, CANCEL, RUN_ROLE, UNDO, DEPLOY, AUDIT];
+pub const COMMANDS: &[&str] =
+    &[GENERATE, CANCEL, RUN_ROLE, UNDO, DEPLOY, AUDIT, SIGN_IN, SIGN_OUT, STATUS, SET_API_KEY];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -171,6 +188,44 @@ pub enum RunFinished {}
 impl Notification for RunFinished {
     type Params = RunSummary;
     const METHOD: &'static str = "autocrea/runFinished";
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInParams {
+    /// Answer when signed in (with the `Status`) instead of at once.
+    #[serde(default)]
+    pub wait: bool,
+    /// Another gateway than the configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStarted {
+    pub user_code: String,
+    pub verification_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_uri_complete: Option<String>,
+    /// Seconds before the code expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetApiKeyParams {
+    /// `openai`, `anthropic` or `joxcoder`.
+    pub provider: crate::account::KeyProvider,
+    /// The key; `null` removes the stored one.
+    pub key: Option<String>,
+}
+
+pub enum StatusChanged {}
+
+impl Notification for StatusChanged {
+    type Params = crate::account::Status;
+    const METHOD: &'static str = "autocrea/status";
 }
 
 /// The progress token of a run.

@@ -46,6 +46,10 @@ pub struct Provider {
     pub timeouts: Timeouts,
     /// Attempts in all for a retryable failure.
     pub max_attempts: usize,
+    /// Reached through the AUTOCREA gateway, which meters it in credits.
+    pub metered: bool,
+    /// The run's credit reservation, sent as `Autocrea-Reservation` (metered providers).
+    pub reservation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +67,8 @@ pub enum ModelError {
     Unauthorized { engine: String, key_source: String },
     #[error("{engine} answered 403: {message}")]
     Forbidden { engine: String, message: String },
+    #[error("the AUTOCREA balance cannot cover more of this run ({message}); upgrade your plan, or run with your own key or the offline engine")]
+    OutOfCredits { message: String },
     #[error("model `{model}` was not found at {url} ({message})")]
     ModelNotFound { model: String, url: String, message: String },
     #[error("{engine} refused the request ({status}): {message}")]
@@ -226,6 +232,9 @@ impl Provider {
             (_, Some(key)) => builder.bearer_auth(key.expose()),
             (_, None) => builder,
         };
+        if let Some(id) = &self.reservation {
+            builder = builder.header("Autocrea-Reservation", id);
+        }
         let engine = self.label();
         let send = builder.send();
         let response = match tokio::time::timeout(self.timeouts.first_token, send).await {
@@ -327,6 +336,7 @@ impl Provider {
         let engine = self.label();
         match status {
             401 => ModelError::Unauthorized { engine, key_source: self.key_source.clone() },
+            402 => ModelError::OutOfCredits { message },
             403 => ModelError::Forbidden { engine, message },
             404 => ModelError::ModelNotFound { model: self.model.clone(), url: self.endpoint(), message },
             429 => ModelError::RateLimited { engine, attempts: 1, retry_after },

@@ -100,6 +100,17 @@ impl Models {
         })
     }
 
+    /// Whether a provider of the chain goes through the metered gateway.
+    pub fn metered(&self) -> bool {
+        self.chain.iter().any(|p| p.metered)
+    }
+
+    pub fn set_reservation(&mut self, id: &str) {
+        for p in self.chain.iter_mut().filter(|p| p.metered) {
+            p.reservation = Some(id.to_string());
+        }
+    }
+
     pub fn active_engine(&self) -> EngineName {
         self.chain[self.active.load(Ordering::Relaxed).min(self.chain.len() - 1)].engine
     }
