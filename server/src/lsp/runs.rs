@@ -97,6 +97,7 @@ pub fn start(
         let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
         let forward_client = client.clone();
         let forward_id = run_id.clone();
+        let forward_status = publish.status.clone();
         let forwarder = tokio::spawn(async move {
             let mut last = 0;
             while let Some(event) = rx.recv().await {
@@ -113,6 +114,17 @@ pub fn start(
                         forward_client
                             .send_notification::<Stream>(StreamParams { run_id: forward_id.clone(), role, text })
                             .await;
+                    }
+                    Event::Balance { credits, estimated } => {
+                        let approx = if estimated { "≈" } else { "" };
+                        progress.report(format!("credits: balance {approx}{credits}"), last).await;
+                        let status = {
+                            let mut known = forward_status.lock().unwrap();
+                            let status = known.get_or_insert_with(Default::default);
+                            status.balance = Some(credits);
+                            status.clone()
+                        };
+                        forward_client.send_notification::<ext::StatusChanged>(status).await;
                     }
                 }
             }
@@ -161,6 +173,8 @@ pub struct Publish {
     pub diagnostics: Arc<super::diagnostics::Diagnostics>,
     pub documents: Arc<Mutex<HashMap<Uri, super::documents::Document>>>,
     pub encoding: super::documents::Encoding,
+    /// The account status last pushed to the client (the balance moves during metered runs).
+    pub status: Arc<Mutex<Option<crate::account::Status>>>,
 }
 
 struct ChannelEvents(mpsc::UnboundedSender<Event>);

@@ -37,6 +37,10 @@ pub struct Server {
     pub documents: Arc<Mutex<HashMap<Uri, Document>>>,
     /// Security findings published, with their quick fixes.
     pub diagnostics: Arc<Diagnostics>,
+    /// Where credentials are kept (opened once, at `initialized`).
+    pub store: std::sync::OnceLock<crate::account::Store>,
+    /// The account status last pushed to the client.
+    pub status: Arc<Mutex<Option<crate::account::Status>>>,
     pub runs: Arc<Runs>,
     /// Set by `shutdown`: the process then exits with 0 on `exit`, else 1.
     pub shutdown: Arc<AtomicBool>,
@@ -54,6 +58,8 @@ impl Server {
             session: RwLock::default(),
             documents: Arc::default(),
             diagnostics: Arc::default(),
+            store: std::sync::OnceLock::new(),
+            status: Arc::default(),
             runs,
             shutdown,
             pending_warnings: Mutex::default(),

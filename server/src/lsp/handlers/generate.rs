@@ -108,6 +108,7 @@ async fn launch(
         diagnostics: server.diagnostics.clone(),
         documents: server.documents.clone(),
         encoding: session.encoding,
+        status: server.status.clone(),
     };
     let (cancel, done) =
         runs::start(server.client.clone(), server.runs.clone(), session.abilities, req, publish);
