@@ -6,6 +6,7 @@
 pub mod config;
 pub mod confine;
 pub mod engine;
+pub mod gateway;
 pub mod git;
 pub mod idea;
 pub mod lsp;

@@ -95,6 +95,34 @@ enum Command {
         #[arg(long)]
         remote: Option<String>,
     },
+    /// Run the account service: sign-in, credits, metered JoxCoder, Stripe billing.
+    /// Secrets come from the environment: JOXCODER_UPSTREAM_KEY, STRIPE_SECRET_KEY,
+    /// STRIPE_WEBHOOK_SECRET (also STRIPE_PRICE_ID_BASIC, STRIPE_PRICE_ID_PRO).
+    Gateway {
+        /// Address and port to serve on.
+        #[arg(long, default_value = "127.0.0.1:7676")]
+        listen: std::net::SocketAddr,
+        /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. Default: a SQLite file in your
+        /// data folder.
+        #[arg(long, env = "AUTOCREA_GATEWAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
+        /// The gateway's address as users reach it, for the links it gives out. Default:
+        /// http://<listen>.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// The JoxCoder endpoint model calls are forwarded to (with JOXCODER_UPSTREAM_KEY).
+        #[arg(long, env = "JOXCODER_UPSTREAM_URL")]
+        upstream_url: Option<String>,
+        /// Credits a month for the basic plan.
+        #[arg(long, default_value_t = 2000)]
+        basic_credits: i64,
+        /// Credits a month for the pro plan.
+        #[arg(long, default_value_t = 10_000)]
+        pro_credits: i64,
+        /// Behind a reverse proxy: the client's address is the last X-Forwarded-For entry.
+        #[arg(long)]
+        behind_proxy: bool,
+    },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
     /// Internal: run a command that may write only below the given folders (Landlock).
@@ -193,6 +221,27 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Confine { writable, probe, command }) => confine(&writable, probe, &command),
+        Some(Command::Gateway {
+            listen,
+            database,
+            public_url,
+            upstream_url,
+            basic_credits,
+            pro_credits,
+            behind_proxy,
+        }) => {
+            let Some(database) = database.or_else(default_database_url) else {
+                eprintln!(
+                    "autocrea gateway: no data folder (HOME is not set); pass --database sqlite://PATH"
+                );
+                return ExitCode::FAILURE;
+            };
+            let mut config = autocrea::gateway::GatewayConfig::new(database).with_env(upstream_url);
+            config.public_url = public_url;
+            config.plans = autocrea::gateway::Plans { basic_credits, pro_credits };
+            config.behind_proxy = behind_proxy;
+            runtime.block_on(gateway(config, listen))
+        }
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
@@ -246,6 +295,52 @@ fn confine(writable: &[PathBuf], probe: bool, command: &[String]) -> ExitCode {
         Err(err) => {
             eprintln!("autocrea: could not run {program}: {err}");
             ExitCode::from(127)
+        }
+    }
+}
+
+/// `sqlite://` URL of the default database file, its folder created.
+fn default_database_url() -> Option<String> {
+    let path = autocrea::gateway::default_database_path()?;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    Some(format!("sqlite://{}?mode=rwc", path.display()))
+}
+
+async fn gateway(config: autocrea::gateway::GatewayConfig, listen: std::net::SocketAddr) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("autocrea gateway: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => eprintln!("autocrea gateway: listening on http://{addr}"),
+        Err(e) => eprintln!("autocrea gateway: listening ({e})"),
+    }
+    // Ctrl-C, or SIGTERM from a service manager or container runtime: finish what is in flight.
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                },
+                Err(_) => drop(tokio::signal::ctrl_c().await),
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match autocrea::gateway::serve(config, listener, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("autocrea gateway: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }
