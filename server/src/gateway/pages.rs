@@ -209,6 +209,8 @@ fn local_path(next: Option<&str>) -> &str {
 
 #[derive(Deserialize)]
 pub struct Credentials {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     email: String,
     password: String,
@@ -290,6 +292,8 @@ pub async fn login(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
 }
 
@@ -374,6 +378,8 @@ pub async fn device_form(
 
 #[derive(Deserialize)]
 pub struct DeviceForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     user_code: String,
     /// `approve` or `deny`; absent when the code was just entered.
@@ -447,6 +453,8 @@ pub async fn billing(
 
 #[derive(Deserialize)]
 pub struct CheckoutForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     plan: String,
 }
