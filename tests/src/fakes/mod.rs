@@ -18,6 +18,7 @@
 
 mod anthropic;
 mod openai;
+pub mod stripe;
 mod tgi;
 
 use std::collections::VecDeque;
