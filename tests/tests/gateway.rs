@@ -48,6 +48,7 @@ suite! {
     device_flow_end_to_end,
     device_flow_denied,
     device_codes_expire,
+    device_codes_are_limited_per_address,
     forms_need_their_csrf_token,
     pages_sign_up_log_in_billing_log_out,
     reservations_hold_settle_and_release,
@@ -293,6 +294,17 @@ async fn device_codes_expire(backend: Backend) {
     let page = browser.get(link).await;
     assert_eq!(page.status, 400);
     assert!(page.text.contains("unknown, expired or already used"), "{}", page.text);
+}
+
+async fn device_codes_are_limited_per_address(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    for n in 1..=30 {
+        let answer = gw.post("/v1/device/code", None, Value::Null).await;
+        assert_eq!(answer.status, 200, "code {n}: {answer:?}");
+    }
+    let limited = gw.post("/v1/device/code", None, Value::Null).await;
+    assert_eq!((limited.status, &limited.json["error"]), (429, &json!("rate_limited")));
+    assert!(limited.header("retry-after").is_some());
 }
 
 async fn forms_need_their_csrf_token(backend: Backend) {
@@ -581,6 +593,10 @@ async fn a_shared_reservation_grows_but_never_below_zero(backend: Backend) {
     let own = model_call(&gw, &token, None, "v1/chat/completions", chat(false)).await;
     assert_eq!(own.status, 402);
     assert_eq!(upstream.requests().len(), 4);
+    // Listing models generates nothing: forwarded without a hold, free even now.
+    let models = gw.get("/v1/joxcoder/v1/models", Some(&token)).await;
+    assert_eq!((models.status, &models.json["data"][0]["id"]), (200, &json!("gpt-4o-mini")), "{models:?}");
+    assert_eq!(upstream.requests().len(), 5);
     let settled = settle(&gw, &token, &id).await;
     assert_eq!(settled.json, json!({"charged": 100, "released": 0, "balance": 0, "tokens": 120_000}));
     let ledger = gw.ledger(&token).await;

@@ -40,11 +40,14 @@ impl Db {
                 return Err(e).context("the database does not exist and cannot be created");
             }
         }
+        // Each connection to `sqlite::memory:` is a database of its own: one connection only.
+        let connections = match dialect {
+            Dialect::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => 1,
+            Dialect::Sqlite => 4,
+            Dialect::Postgres => 16,
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 4,
-                Dialect::Postgres => 16,
-            })
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await

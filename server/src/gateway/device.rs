@@ -13,8 +13,8 @@ use sqlx::Row;
 
 use super::AppState;
 use super::accounts::token_response;
-use super::auth::{issue_token, random_hex, token_hash};
-use super::db::now_ms;
+use super::auth::{ClientAddr, issue_token, random_hex, token_hash};
+use super::db::{Limit, now_ms};
 use super::error::{ApiError, FormOrJson};
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -63,9 +63,17 @@ pub fn normalize_user_code(typed: &str) -> Option<String> {
 /// `POST /v1/device/code`.
 pub async fn code(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     FormOrJson(req): FormOrJson<CodeRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let limits = &state.config.limits;
+    // Every live code is one more a guessed user code could hit: at most 30 per address per
+    // 15 minutes.
+    let per_address = Limit { max: 30, window: std::time::Duration::from_secs(15 * 60) };
+    per_address
+        .hit(&mut *state.db.pool.acquire().await?, &format!("device:addr:{client}"))
+        .await?
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let client_id = req.client_id.map(|c| c.chars().take(100).collect::<String>());
     let device_code = random_hex(32);
     let now = now_ms();

@@ -41,26 +41,11 @@ pub async fn forward(
     if path.split('/').any(|segment| segment == ".." || segment == ".") || path.contains('\\') {
         return Err(ApiError::InvalidRequest(format!("the path {path:?} may not contain . or .. segments")));
     }
-    let shared = match headers.get(RESERVATION_HEADER) {
-        Some(value) => {
-            let id = value
-                .to_str()
-                .map_err(|_| ApiError::InvalidRequest("the Autocrea-Reservation header is not text".into()))?
-                .trim()
-                .to_string();
-            ledger::ensure_headroom(&state, caller.account, &id).await?;
-            Some(id)
-        }
-        None => None,
+    // Reads (model listings) generate nothing: forwarded without a hold or a charge.
+    let charge = match method {
+        Method::GET | Method::HEAD => None,
+        _ => Some(hold(&state, caller.account, &headers).await?),
     };
-    let (reservation, own) = match shared {
-        Some(id) => (id, false),
-        None => (
-            ledger::reserve(&state, caller.account, state.config.limits.reservation_credits).await?.0.id,
-            true,
-        ),
-    };
-    let charge = Charge { state: state.clone(), account: caller.account, reservation, settle: own };
 
     let mut url = format!("{}/{}", upstream.url.trim_end_matches('/'), path);
     if let Some(query) = query {
@@ -78,7 +63,9 @@ pub async fn forward(
     let answer = match request.send().await {
         Ok(answer) => answer,
         Err(e) => {
-            charge.run(0).await;
+            if let Some(charge) = charge {
+                charge.run(0).await;
+            }
             return Err(ApiError::BadGateway {
                 error: "upstream_unavailable",
                 message: format!("JoxCoder did not answer ({}); try again later", e.without_url()),
@@ -107,13 +94,32 @@ pub async fn forward(
     let stream = Metered {
         inner: answer.bytes_stream().boxed(),
         counter,
-        charge: Some(charge),
+        charge,
         settling: None,
         error: None,
+        ended: false,
     };
     response
         .body(Body::from_stream(stream))
         .map_err(|e| ApiError::Internal(format!("building the answer: {e}")))
+}
+
+/// What a call is charged to: the reservation named by `Autocrea-Reservation` (grown first when
+/// it is used up), or a reservation of its own, settled when the call ends.
+async fn hold(state: &AppState, account: i64, headers: &HeaderMap) -> Result<Charge, ApiError> {
+    let (reservation, settle) = match headers.get(RESERVATION_HEADER) {
+        Some(value) => {
+            let id = value
+                .to_str()
+                .map_err(|_| ApiError::InvalidRequest("the Autocrea-Reservation header is not text".into()))?
+                .trim()
+                .to_string();
+            ledger::ensure_headroom(state, account, &id).await?;
+            (id, false)
+        }
+        None => (ledger::reserve(state, account, state.config.limits.reservation_credits).await?.0.id, true),
+    };
+    Ok(Charge { state: state.clone(), account, reservation, settle })
 }
 
 /// Charges a call's tokens to its reservation once the answer ends.
@@ -143,10 +149,21 @@ impl Charge {
 struct Metered {
     inner: BoxStream<'static, reqwest::Result<Bytes>>,
     counter: Counter,
+    /// Taken when the charge starts (`None` for calls that are not charged).
     charge: Option<Charge>,
     settling: Option<BoxFuture<'static, ()>>,
     /// The upstream's error, passed on once the charge is booked.
     error: Option<std::io::Error>,
+    ended: bool,
+}
+
+impl Metered {
+    fn end(&mut self) {
+        match self.charge.take() {
+            Some(charge) => self.settling = Some(Box::pin(charge.run(self.counter.tokens()))),
+            None => self.ended = true,
+        }
+    }
 }
 
 impl Stream for Metered {
@@ -158,26 +175,23 @@ impl Stream for Metered {
             if let Some(settling) = this.settling.as_mut() {
                 ready!(settling.as_mut().poll(cx));
                 this.settling = None;
+                this.ended = true;
+            }
+            if this.ended {
                 return Poll::Ready(this.error.take().map(Err));
             }
-            let Some(charge) = this.charge.take() else { return Poll::Ready(None) };
-            match this.inner.poll_next_unpin(cx) {
-                Poll::Pending => {
-                    this.charge = Some(charge);
-                    return Poll::Pending;
-                }
-                Poll::Ready(Some(Ok(chunk))) => {
+            match ready!(this.inner.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => {
                     this.counter.feed(&chunk);
-                    this.charge = Some(charge);
                     return Poll::Ready(Some(Ok(chunk)));
                 }
-                Poll::Ready(Some(Err(e))) => {
+                Some(Err(e)) => {
                     let e = e.without_url();
                     tracing::warn!(error = %e, "the upstream's answer broke off");
                     this.error = Some(std::io::Error::other(e));
-                    this.settling = Some(Box::pin(charge.run(this.counter.tokens())));
+                    this.end();
                 }
-                Poll::Ready(None) => this.settling = Some(Box::pin(charge.run(this.counter.tokens()))),
+                None => this.end(),
             }
         }
     }
@@ -185,9 +199,9 @@ impl Stream for Metered {
 
 impl Drop for Metered {
     fn drop(&mut self) {
-        let pending = match (self.charge.take(), self.settling.take()) {
-            (Some(charge), _) => Some(Box::pin(charge.run(self.counter.tokens())) as BoxFuture<'static, ()>),
-            (None, settling) => settling,
+        let pending = match self.charge.take() {
+            Some(charge) => Some(Box::pin(charge.run(self.counter.tokens())) as BoxFuture<'static, ()>),
+            None => self.settling.take(),
         };
         if let Some(pending) = pending {
             match tokio::runtime::Handle::try_current() {
