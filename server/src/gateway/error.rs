@@ -176,8 +176,19 @@ fn json_rejection(e: JsonRejection, limit: usize) -> ApiError {
     }
 }
 
-/// A body that may be form-encoded (as RFC 8628 and RFC 6749 specify) or JSON. An empty body
-/// without a content type is `T::default()`.
+/// A form body's rejection (wrong content type, over-long, malformed) as an [`ApiError`].
+pub fn form_rejection(e: FormRejection, limit: usize) -> ApiError {
+    match e {
+        FormRejection::InvalidFormContentType(_) => {
+            ApiError::UnsupportedMediaType("send the form as application/x-www-form-urlencoded".into())
+        }
+        FormRejection::BytesRejection(e) => bytes_rejection(e, limit),
+        other => ApiError::InvalidRequest(other.body_text()),
+    }
+}
+
+/// A body that may be form-encoded (as RFC 8628 and RFC 6749 specify) or JSON. No body at all
+/// (empty, without a content type) is `T::default()`.
 pub struct FormOrJson<T>(pub T);
 
 impl<T: DeserializeOwned + Default, S: BodyLimit + Send + Sync> FromRequest<S> for FormOrJson<T> {
@@ -187,12 +198,10 @@ impl<T: DeserializeOwned + Default, S: BodyLimit + Send + Sync> FromRequest<S> f
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let mime = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         match mime.as_deref() {
-            Some("application/x-www-form-urlencoded") => {
-                Form::<T>::from_request(req, state).await.map(|Form(v)| FormOrJson(v)).map_err(|e| match e {
-                    FormRejection::BytesRejection(e) => bytes_rejection(e, state.body_limit()),
-                    other => ApiError::InvalidRequest(other.body_text()),
-                })
-            }
+            Some("application/x-www-form-urlencoded") => Form::<T>::from_request(req, state)
+                .await
+                .map(|Form(v)| FormOrJson(v))
+                .map_err(|e| form_rejection(e, state.body_limit())),
             Some("application/json") => ApiJson::<T>::from_request(req, state).await.map(|j| FormOrJson(j.0)),
             _ => {
                 let body = RawBody::from_request(req, state).await?;
@@ -204,27 +213,6 @@ impl<T: DeserializeOwned + Default, S: BodyLimit + Send + Sync> FromRequest<S> f
                     ))
                 }
             }
-        }
-    }
-}
-
-/// A JSON body that may be left out entirely (no body: `T::default()`).
-pub struct OptionalJson<T>(pub T);
-
-impl<T: DeserializeOwned + Default, S: BodyLimit + Send + Sync> FromRequest<S> for OptionalJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if req.headers().contains_key(header::CONTENT_TYPE) {
-            return ApiJson::<T>::from_request(req, state).await.map(|j| OptionalJson(j.0));
-        }
-        let body = RawBody::from_request(req, state).await?;
-        if body.0.is_empty() {
-            Ok(OptionalJson(T::default()))
-        } else {
-            Err(ApiError::UnsupportedMediaType(
-                "send the body as JSON with Content-Type: application/json".into(),
-            ))
         }
     }
 }

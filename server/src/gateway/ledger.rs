@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 use super::AppState;
 use super::auth::{Caller, random_hex};
 use super::db::{Tx, now_ms};
-use super::error::{ApiError, OptionalJson};
+use super::error::{ApiError, FormOrJson};
 
 /// The type of an entry the gateway books. The table also takes `purchase` and `refund`, for
 /// one-off purchases and refunds booked by hand; nothing here books them yet.
@@ -326,7 +326,7 @@ pub struct ReservationRequest {
 pub async fn create_reservation(
     State(state): State<AppState>,
     caller: Caller,
-    OptionalJson(body): OptionalJson<ReservationRequest>,
+    FormOrJson(body): FormOrJson<ReservationRequest>,
 ) -> Result<Response, ApiError> {
     let credits = body.credits.unwrap_or(state.config.limits.reservation_credits);
     if credits <= 0 {

@@ -6,18 +6,29 @@
 //!
 //! `autocrea gateway` serves on `127.0.0.1:7676` with a SQLite file in the user's data folder
 //! (`$XDG_DATA_HOME/autocrea/gateway.sqlite3`, `~/Library/Application Support/autocrea/…`,
-//! `%APPDATA%\autocrea\…`). `--listen ADDR:PORT`, `--database URL` (`sqlite://PATH` or
-//! `postgres://USER:PASSWORD@HOST/DB`; created when missing), `--public-url URL` (the base of the
-//! links it gives out; default `http://<listen>`), `--upstream-url URL`. Secrets come only from the
-//! environment: `JOXCODER_UPSTREAM_KEY`, `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`; also
-//! `STRIPE_PRICE_ID_BASIC`, `STRIPE_PRICE_ID_PRO`, `STRIPE_API_BASE` (tests). Logs: stderr,
-//! filter `AUTOCREA_LOG`; no token, key, password or cookie is ever logged.
+//! `%APPDATA%\autocrea\…`). `--listen ADDR:PORT`, `--database URL` (or
+//! `AUTOCREA_GATEWAY_DATABASE`: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; created
+//! and migrated at start), `--public-url URL` (the base of the links it gives out; default
+//! `http://<listen>`), `--upstream-url URL` (or `JOXCODER_UPSTREAM_URL`), `--basic-credits N`,
+//! `--pro-credits N`, `--behind-proxy` (the client address for rate limits is the last
+//! `X-Forwarded-For` entry). Secrets come only from the environment: `JOXCODER_UPSTREAM_KEY`,
+//! `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`; also `STRIPE_PRICE_ID_BASIC`,
+//! `STRIPE_PRICE_ID_PRO`, `STRIPE_API_BASE` (tests). Logs: stderr, filter `AUTOCREA_LOG`, one
+//! span per request (method and path only); no token, key, password or cookie is ever logged.
 //!
 //! Every replica is stateless: sessions, tokens, device codes, CSRF tokens, rate-limit counters,
 //! reservations and processed webhook ids all live in the database, so any number of gateways
 //! can share one PostgreSQL.
 //!
 //! # API
+//!
+//! How a client uses it: `POST /v1/device/code`, show `user_code` and open
+//! `verification_uri_complete` in a browser; poll `POST /v1/device/token` every `interval`
+//! seconds (five more after each `slow_down`) until it answers a token or a final error; keep
+//! the token (in the keyring); `GET /v1/me` for the status line. For each generation, `POST
+//! /v1/reservations` (a `402` carries the balance, the price and the upgrade link to show), send
+//! `Autocrea-Reservation: <id>` with every `/v1/joxcoder/…` call, and settle the reservation when
+//! the generation ends. Signing out is `DELETE /v1/sessions/current`.
 //!
 //! Errors are JSON, `{"error": CODE, "message": TEXT}` (the message says what to do), with the
 //! status below; every endpoint answers `400 invalid_request` to malformed JSON or a missing
@@ -33,13 +44,13 @@
 //! | `POST /v1/accounts {email, password}` | `201 {"status":"created"}`, also (the same answer, the same argon2 work, nothing changed) when the e-mail already has an account; `400 invalid_request` for a bad e-mail or a password under 10 characters; `429 rate_limited` (sign-ups per address) |
 //! | `POST /v1/sessions {email, password}` | `200 {"access_token":"acr_…","token_type":"Bearer"}`; `401 {"error":"invalid_credentials"}` for any failure; `429 {"error":"rate_limited"}` with `Retry-After` after 5 attempts for one e-mail (or 50 from one address) in 15 minutes |
 //! | `DELETE /v1/sessions/current` (Bearer) | `204`; the presented token is revoked |
-//! | `POST /v1/device/code` (`client_id` optional; form or JSON or no body) | `200 {"device_code","user_code","verification_uri","verification_uri_complete","expires_in","interval"}`; the user opens `verification_uri` (`<public-url>/device`) |
+//! | `POST /v1/device/code` (`client_id` optional; form or JSON or no body) | `200 {"device_code","user_code","verification_uri","verification_uri_complete","expires_in","interval"}`; the user opens `verification_uri` (`<public-url>/device`); `429 rate_limited` after 30 codes from one address in 15 minutes |
 //! | `POST /v1/device/token` (`grant_type=urn:ietf:params:oauth:grant-type:device_code`, `device_code`; form or JSON) | `200 {"access_token","token_type":"Bearer"}`, or `400 {"error","error_description"}` with `error` one of `authorization_pending`, `slow_down` (polled sooner than `interval`; the interval grows by 5 s), `expired_token`, `access_denied`, `invalid_grant` (unknown or already used code), `unsupported_grant_type`, `invalid_request` |
-//! | `GET /v1/me` (Bearer) | `{"email","plan":"trial"\|"basic"\|"pro","status":"active"\|"past_due"\|"canceled","balance":N}` |
+//! | `GET /v1/me` (Bearer) | `{"email","plan":"trial"\|"basic"\|"pro","status":"active"\|"past_due"\|"canceled","balance":N}`; `balance` is what can be spent: the ledger's sum minus open reservations |
 //! | `GET /v1/ledger` (Bearer) | `{"entries":[{"amount","type","description","created_at"}]}`, newest first (the last 200); `type` is `trial`, `purchase`, `subscription`, `usage` or `refund`; `created_at` is RFC 3339 UTC |
-//! | `POST /v1/reservations` (Bearer; body optional `{"credits":N}`, default 50) | `201 {"id","reserved","balance"}` (balance after the hold); `402 {"error":"insufficient_credits","balance","price","upgrade_url"}` |
+//! | `POST /v1/reservations` (Bearer; body optional `{"credits":N}` (JSON or form), default 50) | `201 {"id","reserved","balance"}` (balance after the hold); `402 {"error":"insufficient_credits","balance","price","upgrade_url","message"}`; `400` for N ≤ 0 |
 //! | `POST /v1/reservations/{id}/settle` (Bearer) | `200 {"charged","released","balance","tokens"}`: charges ⌈tokens/1000⌉ credits (at most what is held) and releases the rest; a second settle answers the same and charges nothing; `404 not_found` for another account's or an unknown id |
-//! | any method, `/v1/joxcoder/{path}` (Bearer; optional `Autocrea-Reservation: <id>`) | the upstream's answer to `<upstream-url>/<path>` (method, query, body, `Content-Type` and `Accept` forwarded; `Authorization: Bearer <upstream key>`), streamed chunk by chunk; see metering below; `402` when the balance cannot cover, before forwarding; `503 upstream_not_configured`; `502 upstream_unavailable` |
+//! | any method, `/v1/joxcoder/{path}` (Bearer; optional `Autocrea-Reservation: <id>`) | the upstream's answer to `<upstream-url>/<path>` (method, query, body, `Content-Type` and `Accept` forwarded; `Authorization: Bearer <upstream key>`; nothing else of the client's request), status and body as the upstream sent them, streamed chunk by chunk; see metering below; `402` when the balance cannot cover, before forwarding; `404 not_found` / `409 conflict` for an unknown / settled reservation; `400` for a path with `.` or `..` segments; `503 upstream_not_configured`; `502 upstream_unavailable`. `GET` and `HEAD` (model listings) are forwarded without a hold or a charge |
 //! | `POST /v1/billing/checkout {"plan":"basic"\|"pro"}` (Bearer) | `200 {"id","url"}` of a Stripe Checkout Session (subscription); `503 billing_not_configured` naming the variables to set; `502 stripe_error` |
 //! | `POST /v1/billing/webhook` (`Stripe-Signature`) | `200 {"received":true}` (also for a replayed event id, processed once, and for event types it ignores); `400 invalid_signature`; `400 invalid_request` for a body that is not an event |
 //!
@@ -56,7 +67,12 @@
 //! The ledger (`credits` table: amount, type, description, time) is the only record of money:
 //! the balance is its sum minus the credits held by open reservations, never a stored number.
 //! Sign-up grants exactly 100 trial credits, once per account (a unique index). `invoice.paid`
-//! grants the plan's monthly credits (basic 2,000, pro 10,000 by default), once per invoice.
+//! grants the plan's monthly credits (basic 2,000, pro 10,000 by default), once per invoice, and
+//! makes the plan active; `checkout.session.completed` links the Stripe customer and sets the
+//! plan; `customer.subscription.updated` / `.deleted` set the status (`active`/`trialing` →
+//! active; `past_due`/`unpaid`/`incomplete`/`paused` → past_due; otherwise canceled) and the plan
+//! from the price. Events find the account by the `account_id` metadata the checkout session
+//! puts on the session and its subscription, else by the Stripe customer.
 //!
 //! A generation reserves credits (50 by default; `402` below that) and settles at its actual
 //! cost, 1 credit per 1,000 tokens rounded up per settlement. Metered calls add their tokens to

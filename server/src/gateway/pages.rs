@@ -6,7 +6,6 @@
 use std::sync::LazyLock;
 
 use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -22,7 +21,7 @@ use super::auth::{
 use super::billing;
 use super::db::Limit;
 use super::device::{self, normalize_user_code};
-use super::error::{ApiError, BodyLimit};
+use super::error::{ApiError, BodyLimit, form_rejection};
 use super::ledger;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -131,26 +130,40 @@ impl IntoResponse for PageError {
     }
 }
 
-/// A form body; a wrong content type, an oversized or malformed body is an error page.
-pub struct PageForm<T>(T);
+/// A form POST from this site: the page session whose CSRF token the form carries, and the
+/// form. A missing or wrong token is refused (403) before the form is acted on; a wrong content
+/// type, an oversized or malformed body is an error page.
+pub struct Posted<T> {
+    session: PageSession,
+    form: T,
+}
 
-impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
-        Form::<T>::from_request(req, state).await.map(|Form(v)| PageForm(v)).map_err(|e| {
-            let api = match e {
-                FormRejection::InvalidFormContentType(_) => ApiError::UnsupportedMediaType(
-                    "send the form as application/x-www-form-urlencoded".into(),
-                ),
-                FormRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    ApiError::PayloadTooLarge { limit: state.body_limit() }
-                }
-                other => ApiError::InvalidRequest(other.body_text()),
-            };
-            api.into()
-        })
+        let headers = req.headers().clone();
+        let Form(posted) = Form::<WithCsrf<T>>::from_request(req, state)
+            .await
+            .map_err(|e| PageError::from(form_rejection(e, state.body_limit())))?;
+        let session = checked_session(state, &headers, &posted.csrf).await?.ok_or_else(PageError::csrf)?;
+        Ok(Posted { session, form: posted.form })
     }
+}
+
+/// What every page's template gets — its title, the session's CSRF token (for the log-out
+/// button and its own forms), whether someone is logged in — and its own values.
+fn ctx(title: &str, session: &PageSession, own: minijinja::Value) -> minijinja::Value {
+    context! { title, csrf => session.csrf, signed_in => session.account.is_some(), ..own }
 }
 
 /// The request's page session, or a new anonymous one (with its `Set-Cookie`).
@@ -209,9 +222,6 @@ fn local_path(next: Option<&str>) -> &str {
 
 #[derive(Deserialize)]
 pub struct Credentials {
-    /// Missing is refused like wrong (403), not as a malformed form.
-    #[serde(default)]
-    csrf: String,
     email: String,
     password: String,
     next: Option<String>,
@@ -226,24 +236,20 @@ pub struct LoginQuery {
 /// `GET /signup`.
 pub async fn signup_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     let (session, cookie) = session_or_new(&state, &headers).await?;
-    let ctx = context! { title => "Sign up", csrf => session.csrf, signed_in => session.account.is_some(), email => "" };
-    Ok(page(StatusCode::OK, "signup.html", ctx, cookie))
+    Ok(page(StatusCode::OK, "signup.html", ctx("Sign up", &session, context! { email => "" }), cookie))
 }
 
 /// `POST /signup`: the same answer whether the e-mail was new or not.
 pub async fn signup(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    PageForm(form): PageForm<Credentials>,
+    Posted { session, form }: Posted<Credentials>,
 ) -> Result<Response, PageError> {
-    let session = checked_session(&state, &headers, &form.csrf).await?.ok_or_else(PageError::csrf)?;
     match accounts::sign_up(&state, &client, &form.email, &form.password).await {
         Ok(()) => Ok(see_other("/login?signed_up=1", None)),
-        Err(ApiError::InvalidRequest(message)) => {
-            let ctx = context! { title => "Sign up", csrf => session.csrf, signed_in => session.account.is_some(),
-            email => form.email, error => message };
-            Ok(page(StatusCode::BAD_REQUEST, "signup.html", ctx, None))
+        Err(ApiError::InvalidRequest(error)) => {
+            let own = context! { email => form.email, error };
+            Ok(page(StatusCode::BAD_REQUEST, "signup.html", ctx("Sign up", &session, own), None))
         }
         Err(e) => Err(e.into()),
     }
@@ -260,19 +266,16 @@ pub async fn login_form(
         "If this e-mail was new, its account is ready with 100 trial credits (an e-mail that already had one \
          keeps it unchanged). Log in."
     });
-    let ctx = context! { title => "Log in", csrf => session.csrf, signed_in => session.account.is_some(),
-    next => local_path(query.next.as_deref()), email => "", notice };
-    Ok(page(StatusCode::OK, "login.html", ctx, cookie))
+    let own = context! { next => local_path(query.next.as_deref()), email => "", notice };
+    Ok(page(StatusCode::OK, "login.html", ctx("Log in", &session, own), cookie))
 }
 
 /// `POST /login`: a new session (never the pre-log-in one, so a planted cookie gains nothing).
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    PageForm(form): PageForm<Credentials>,
+    Posted { session, form }: Posted<Credentials>,
 ) -> Result<Response, PageError> {
-    let session = checked_session(&state, &headers, &form.csrf).await?.ok_or_else(PageError::csrf)?;
     let next = local_path(form.next.as_deref()).to_string();
     match accounts::log_in(&state, &client, &form.email, &form.password).await {
         Ok(account) => {
@@ -282,28 +285,21 @@ pub async fn login(
             Ok(see_other(&next, Some(cookie)))
         }
         Err(ApiError::InvalidCredentials) => {
-            let ctx = context! { title => "Log in", csrf => session.csrf, signed_in => session.account.is_some(),
-            next, email => form.email, error => "The e-mail or the password is wrong." };
-            Ok(page(StatusCode::UNAUTHORIZED, "login.html", ctx, None))
+            let own = context! { next, email => form.email, error => "The e-mail or the password is wrong." };
+            Ok(page(StatusCode::UNAUTHORIZED, "login.html", ctx("Log in", &session, own), None))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
-pub struct CsrfOnly {
-    /// Missing is refused like wrong (403), not as a malformed form.
-    #[serde(default)]
-    csrf: String,
-}
+pub struct Nothing {}
 
 /// `POST /logout`.
 pub async fn logout(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    PageForm(form): PageForm<CsrfOnly>,
+    Posted { session, .. }: Posted<Nothing>,
 ) -> Result<Response, PageError> {
-    let session = checked_session(&state, &headers, &form.csrf).await?.ok_or_else(PageError::csrf)?;
     end_session(&state, session.id).await?;
     Ok(see_other("/login", Some(session_cookie(&state, "", 0))))
 }
@@ -320,8 +316,7 @@ fn device_page(
     user_code: &str,
     extra: minijinja::Value,
 ) -> Response {
-    let ctx = context! { title => "Sign in a device", csrf => session.csrf, signed_in => true, step, user_code, ..extra };
-    page(status, "device.html", ctx, None)
+    page(status, "device.html", ctx("Sign in a device", session, context! { step, user_code, ..extra }), None)
 }
 
 /// A code that is malformed or not pending: counted against the account (so codes cannot be
@@ -378,9 +373,6 @@ pub async fn device_form(
 
 #[derive(Deserialize)]
 pub struct DeviceForm {
-    /// Missing is refused like wrong (403), not as a malformed form.
-    #[serde(default)]
-    csrf: String,
     user_code: String,
     /// `approve` or `deny`; absent when the code was just entered.
     action: Option<String>,
@@ -389,10 +381,8 @@ pub struct DeviceForm {
 /// `POST /device`: a code entered (shown for confirmation), approved or denied.
 pub async fn device(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    PageForm(form): PageForm<DeviceForm>,
+    Posted { session, form }: Posted<DeviceForm>,
 ) -> Result<Response, PageError> {
-    let session = checked_session(&state, &headers, &form.csrf).await?.ok_or_else(PageError::csrf)?;
     let Some(account) = session.account else {
         return Ok(to_login("/device"));
     };
@@ -443,29 +433,23 @@ pub async fn billing(
         context! { id => "basic", name => "Basic", credits => state.config.plans.basic_credits },
         context! { id => "pro", name => "Pro", credits => state.config.plans.pro_credits },
     ];
-    let ctx = context! {
-        title => "Billing", csrf => session.csrf, signed_in => true,
+    let own = context! {
         email => standing.email, plan => standing.plan, status => standing.status, balance => standing.balance,
         entries => minijinja::Value::from_serialize(&entries), plans => plans.to_vec(), notice,
     };
-    Ok(page(StatusCode::OK, "billing.html", ctx, None))
+    Ok(page(StatusCode::OK, "billing.html", ctx("Billing", &session, own), None))
 }
 
 #[derive(Deserialize)]
 pub struct CheckoutForm {
-    /// Missing is refused like wrong (403), not as a malformed form.
-    #[serde(default)]
-    csrf: String,
     plan: String,
 }
 
 /// `POST /billing/checkout`: the subscribe buttons; on to Stripe's hosted checkout.
 pub async fn checkout(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    PageForm(form): PageForm<CheckoutForm>,
+    Posted { session, form }: Posted<CheckoutForm>,
 ) -> Result<Response, PageError> {
-    let session = checked_session(&state, &headers, &form.csrf).await?.ok_or_else(PageError::csrf)?;
     let Some(account) = session.account else {
         return Ok(to_login("/billing"));
     };

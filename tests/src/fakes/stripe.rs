@@ -2,9 +2,8 @@
 //! (Bearer secret key, form-encoded parameters, known prices) and answered with a Checkout
 //! Session object; plus signed webhook events as Stripe sends them.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Form;
 use axum::extract::State;
@@ -13,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+
+use super::Served;
 
 /// One checkout request as the fake received it.
 #[derive(Debug, Clone)]
@@ -149,63 +150,32 @@ async fn create_session(
 
 /// The fake, on its own thread and runtime; stops when dropped.
 pub struct FakeStripe {
-    addr: SocketAddr,
+    server: Served,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakeStripe {
     /// A Stripe account with this secret key and these price ids.
     pub fn start(secret_key: &str, prices: &[&str]) -> FakeStripe {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             secret_key: secret_key.to_string(),
             prices: prices.iter().map(|p| p.to_string()).collect(),
             requests: Mutex::new(Vec::new()),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let app = axum::Router::new()
-                    .route("/v1/checkout/sessions", axum::routing::post(create_session))
-                    .fallback(|| async {
-                        error(StatusCode::NOT_FOUND, "Unrecognized request URL.", None, None)
-                    })
-                    .with_state(state);
-                tokio::select! {
-                    _ = axum::serve(listener, app) => {}
-                    _ = stopped => {}
-                }
-            });
-            rt.shutdown_timeout(Duration::from_millis(50));
-        });
-        FakeStripe { addr, shared, stop: Some(stop), thread: Some(thread) }
+        let app = axum::Router::new()
+            .route("/v1/checkout/sessions", axum::routing::post(create_session))
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "Unrecognized request URL.", None, None) })
+            .with_state(shared.clone());
+        FakeStripe { server: Served::start("fake-stripe", app), shared }
     }
 
     /// The API base, e.g. `http://127.0.0.1:41234` (what `STRIPE_API_BASE` points at).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     pub fn requests(&self) -> Vec<CheckoutRequest> {
         self.shared.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeStripe {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
