@@ -150,8 +150,9 @@ fn parse_engine(s: &str) -> Result<EngineName, String> {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // A service logs its requests by default; the editor-side commands only warnings.
+    init_logging(if matches!(cli.command, Some(Command::Gateway { .. })) { "info" } else { "warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -351,10 +352,10 @@ fn serve(runtime: &tokio::runtime::Runtime) -> ExitCode {
     std::process::exit(code)
 }
 
-/// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`.
-fn init_logging() {
+/// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`, else `default`.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AUTOCREA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -127,8 +127,9 @@ use error::{ApiError, BodyLimit};
 /// Everything the gateway needs to run; [`GatewayConfig::new`] fills in the defaults.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// `sqlite://PATH` (created when missing) or `postgres://…`.
-    pub database_url: String,
+    /// `sqlite://PATH` (created when missing) or `postgres://…`; a secret, since it may hold
+    /// the database's password.
+    pub database_url: Secret,
     /// Base of the links the gateway gives out (verification URI, checkout return, upgrade
     /// link), without a trailing slash. Default: `http://<listen address>`.
     pub public_url: Option<String>,
@@ -214,7 +215,7 @@ impl GatewayConfig {
     /// The defaults: no upstream, Stripe not configured, default plans and limits.
     pub fn new(database_url: impl Into<String>) -> GatewayConfig {
         GatewayConfig {
-            database_url: database_url.into(),
+            database_url: Secret::new(database_url),
             public_url: None,
             upstream: None,
             stripe: StripeConfig {
@@ -307,7 +308,7 @@ pub async fn serve(
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let public_url = public_url.trim_end_matches('/').to_string();
     let secure_cookies = !is_loopback_http(&public_url);
-    let db = Db::open(&config.database_url).await?;
+    let db = Db::open(config.database_url.expose()).await?;
     let http = crate::model::provider::http_client(Duration::from_secs(10));
     let state = AppState(Arc::new(Shared { config, public_url, secure_cookies, db, http }));
     let sweeper = tokio::spawn(sweep(state.clone()));
