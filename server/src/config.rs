@@ -62,6 +62,10 @@ pub struct Config {
     pub commit_user_changes: bool,
     /// E-mail of the AUTOCREA role authors in commits.
     pub git_email: String,
+    /// The security role applies its fixes (rule fixes and the model's) as a commit.
+    pub auto_fix: bool,
+    /// Audit open files as they change, and publish the findings as diagnostics.
+    pub audit_on_change: bool,
 }
 
 impl Default for Config {
@@ -83,6 +87,8 @@ impl Default for Config {
             test_timeout_secs: 600,
             commit_user_changes: false,
             git_email: "autocrea@localhost".into(),
+            auto_fix: false,
+            audit_on_change: true,
         }
     }
 }
@@ -104,6 +110,8 @@ const KNOWN: &[&str] = &[
     "testTimeoutSecs",
     "commitUserChanges",
     "gitEmail",
+    "autoFix",
+    "auditOnChange",
 ];
 
 impl Config {
@@ -203,6 +211,10 @@ impl Config {
                 "overwrite" => bool_into(value, &mut config.overwrite, || warn(key, "true or false", value)),
                 "commitUserChanges" => {
                     bool_into(value, &mut config.commit_user_changes, || warn(key, "true or false", value))
+                }
+                "autoFix" => bool_into(value, &mut config.auto_fix, || warn(key, "true or false", value)),
+                "auditOnChange" => {
+                    bool_into(value, &mut config.audit_on_change, || warn(key, "true or false", value))
                 }
                 "gitEmail" => match value.as_str() {
                     Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => {
@@ -322,13 +334,13 @@ mod tests {
         check(
             json!({"autocrea": {"engine": "offline", "runTests": false, "targetFolder": "apps", "maxFileBytes": 10}}),
             expect_test::expect![[r#"
-                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
+                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
                 []"#]],
         );
         check(
             json!({"overwrite": true, "testTimeoutSecs": 5}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5, commit_user_changes: false, git_email: "autocrea@localhost" }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
                 []"#]],
         );
     }
@@ -338,18 +350,18 @@ mod tests {
         check(
             json!({"engine": "gpt-9", "runTests": "yes", "maxFileBytes": -1, "colour": "blue"}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
                 [
                     "setting `autocrea.engine`: expected auto, or one of joxcoder, openai, anthropic, local, offline, got \"gpt-9\"; using the default",
                     "setting `autocrea.maxFileBytes`: expected a positive whole number of bytes, got -1; using the default",
                     "setting `autocrea.runTests`: expected true or false, got \"yes\"; using the default",
-                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs, commitUserChanges, gitEmail)",
+                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange)",
                 ]"#]],
         );
         check(
             json!([1, 2]),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost" }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
                 [
                     "settings must be an object; using defaults",
                 ]"#]],

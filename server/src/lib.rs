@@ -3,6 +3,7 @@
 //! Only `lsp` knows LSP and JSON-RPC; the pipeline, the engines and the workspace effects take
 //! and return plain Rust types, so the CLI and tests drive them without a client.
 
+pub mod audit;
 pub mod config;
 pub mod confine;
 pub mod engine;

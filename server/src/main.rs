@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use autocrea::audit::Severity;
 use autocrea::config::Config;
 use autocrea::engine::EngineName;
 use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest, RunStatus, TestStatus};
@@ -61,6 +62,9 @@ enum Command {
         /// Time limit in seconds for each of the app's install and test commands.
         #[arg(long, default_value_t = 600)]
         test_timeout: u64,
+        /// Let the security role apply its fixes (as its own commit).
+        #[arg(long)]
+        auto_fix: bool,
     },
     /// Re-run one role (backend, frontend, devops, tester) on an existing generation, as a new
     /// commit on its branch.
@@ -123,6 +127,18 @@ enum Command {
         #[arg(long)]
         behind_proxy: bool,
     },
+    /// Audit files and folders for security problems (no network): findings with rule, CWE,
+    /// severity and how to fix. Exits 1 when a finding at or above --fail-on exists.
+    Audit {
+        /// Files or folders (recursively, honouring .gitignore). Default: the current folder.
+        paths: Vec<PathBuf>,
+        /// text (one line per finding), json (an array of findings) or sarif (SARIF 2.1.0).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
+        /// Lowest severity that makes the exit code 1: info, warning or error.
+        #[arg(long, default_value = "warning", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
     /// Internal: run a command that may write only below the given folders (Landlock).
@@ -142,6 +158,10 @@ enum Command {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("unknown role {s:?}; use backend, frontend, devops or tester"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?}; use info, warning or error"))
 }
 
 fn parse_engine(s: &str) -> Result<EngineName, String> {
@@ -173,6 +193,7 @@ fn main() -> ExitCode {
             commit_changes,
             no_tests,
             test_timeout,
+            auto_fix,
         }) => {
             let config = Config {
                 engine,
@@ -181,6 +202,7 @@ fn main() -> ExitCode {
                 commit_user_changes: commit_changes,
                 run_tests: !no_tests,
                 test_timeout_secs: test_timeout,
+                auto_fix,
                 ..Config::default()
             };
             let destination = match dir {
@@ -243,6 +265,7 @@ fn main() -> ExitCode {
             config.behind_proxy = behind_proxy;
             runtime.block_on(gateway(config, listen))
         }
+        Some(Command::Audit { paths, format, fail_on }) => audit(paths, &format, fail_on),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
@@ -346,6 +369,42 @@ async fn gateway(config: autocrea::gateway::GatewayConfig, listen: std::net::Soc
     }
 }
 
+/// `autocrea audit`: 0 clean, 1 findings at or above `fail_on`, 2 a path could not be read.
+fn audit(paths: Vec<PathBuf>, format: &str, fail_on: Severity) -> ExitCode {
+    let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+    for p in &paths {
+        if !p.exists() {
+            eprintln!("autocrea: {} does not exist", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    let base = std::env::current_dir().unwrap_or_default();
+    let result = autocrea::audit::audit_paths(&paths, &base);
+    for e in &result.errors {
+        eprintln!("autocrea: could not read {e}");
+    }
+    let output = match format {
+        "json" => {
+            serde_json::to_string_pretty(&autocrea::audit::report::json(&result.findings)).expect("json")
+                + "\n"
+        }
+        "sarif" => {
+            serde_json::to_string_pretty(&autocrea::audit::report::sarif(&result.findings)).expect("json")
+                + "\n"
+        }
+        _ => autocrea::audit::report::text(&result.findings, result.files),
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), output.as_bytes());
+    if result.findings.iter().any(|f| f.severity >= fail_on) {
+        ExitCode::FAILURE
+    } else if !result.errors.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn serve(runtime: &tokio::runtime::Runtime) -> ExitCode {
     let code = runtime.block_on(autocrea::lsp::serve_stdio());
     // stdin may still be open and its reader blocked: leave without waiting for it.
@@ -424,6 +483,16 @@ async fn run(
             }
         }
         println!("  {}", summary.security.message);
+        for f in summary.findings.iter().take(20) {
+            println!("    {}:{}: {}[{}] {}", f.path, f.range.start.line, f.severity, f.rule, f.message);
+        }
+        if summary.findings.len() > 20 {
+            println!(
+                "    … and {} more (`autocrea audit {}`)",
+                summary.findings.len() - 20,
+                summary.dir.display()
+            );
+        }
     }
     match (summary.status, summary.tests.status) {
         (RunStatus::Succeeded, TestStatus::Passed | TestStatus::Skipped) => ExitCode::SUCCESS,

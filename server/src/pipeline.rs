@@ -200,6 +200,19 @@ fn is_zero(n: &u32) -> bool {
 pub struct SecurityReport {
     pub status: StepStatus,
     pub message: String,
+    /// Files the rules checked.
+    #[serde(default)]
+    pub files_audited: usize,
+    /// Whether a model reviewed the code too (model engines).
+    #[serde(default)]
+    pub model_review: bool,
+    /// Fixes applied (setting `autoFix`).
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub fixed: usize,
+}
+
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,9 +233,9 @@ pub struct RunSummary {
     pub roles: Vec<RoleReport>,
     pub tests: TestReport,
     pub security: SecurityReport,
-    /// Security findings (the auditor is not part of this version: always empty, and
-    /// `security.status` says so).
-    pub findings: Vec<serde_json::Value>,
+    /// Security findings in the app's files (paths relative to `dir`), from the rules and,
+    /// with a model engine, the model's checked review.
+    pub findings: Vec<crate::audit::Finding>,
     pub files_written: usize,
     /// Tokens of every model call of the run (absent for the offline engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,8 +246,7 @@ pub struct RunSummary {
     pub duration_ms: u64,
 }
 
-pub const NO_AUDIT: &str = "No security audit ran: the security auditor is not part of this version \
-     of AUTOCREA, so nothing was checked. Review the code yourself before deploying it.";
+pub const NO_AUDIT: &str = "No security audit ran: the run stopped before the security step, so nothing was checked. Run `autocrea audit` on the app.";
 
 impl RunSummary {
     /// One line for a notification.
@@ -259,8 +271,20 @@ impl RunSummary {
                     None => String::new(),
                 };
                 let branch = self.branch.as_ref().map(|b| format!(" on branch {b}")).unwrap_or_default();
+                let security = match (self.security.status, self.findings.len()) {
+                    (StepStatus::Done, 0) => "security audit clean".to_string(),
+                    (StepStatus::Done, n) => {
+                        let errors = self
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == crate::audit::Severity::Error)
+                            .count();
+                        format!("{n} security finding{} ({errors} error{})", plural(n), plural(errors))
+                    }
+                    _ => "no security audit ran".to_string(),
+                };
                 format!(
-                    "AUTOCREA built {app} in {}{branch} ({} files, {tests}; engine {}{tokens}; no security audit ran) in {secs:.1} s",
+                    "AUTOCREA built {app} in {}{branch} ({} files, {tests}; engine {}{tokens}; {security}) in {secs:.1} s",
                     self.dir.display(),
                     self.files_written,
                     self.engine
@@ -276,6 +300,10 @@ impl RunSummary {
             ),
         }
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A fresh, unique run id.
@@ -324,7 +352,13 @@ pub async fn run(
                 repair_rounds: 0,
                 duration_ms: 0,
             },
-            security: SecurityReport { status: StepStatus::NotRun, message: NO_AUDIT.into() },
+            security: SecurityReport {
+                status: StepStatus::NotRun,
+                message: NO_AUDIT.into(),
+                files_audited: 0,
+                model_review: false,
+                fixed: 0,
+            },
             findings: Vec::new(),
             files_written: 0,
             tokens: None,
@@ -529,15 +563,7 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
 
         self.run_tests(&engine, &spec, &target).await?;
 
-        self.progress(Role::Security, NO_AUDIT.to_string(), 100);
-        self.summary.roles.push(RoleReport {
-            role: Role::Security,
-            status: StepStatus::NotRun,
-            files: vec![],
-            message: Some(NO_AUDIT.into()),
-            tokens: None,
-            commits: vec![],
-        });
+        self.security(&engine, &spec, &target).await?;
         let total =
             self.summary.roles.iter().filter_map(|r| r.tokens).fold(None, |acc: Option<Tokens>, t| {
                 let mut sum = acc.unwrap_or_default();
@@ -595,8 +621,141 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
         self.push_role(role, result)?;
         self.commit(&engine, role, "re-run".into())?;
         self.run_tests(&engine, &spec, &target).await?;
+        self.security(&engine, &spec, &target).await?;
         self.progress(role, "re-run done".into(), 100);
         Ok(())
+    }
+
+    /// The security role: the rules over every file of the app, the model's review on top with
+    /// a model engine, and with `autoFix` the fixes applied as the role's commit.
+    async fn security(&mut self, engine: &Engine, spec: &AppSpec, target: &Target) -> Result<()> {
+        self.progress(Role::Security, "auditing the app's files".into(), 96);
+        let audited = audit_folder(target.root().to_path_buf()).await?;
+        let files_audited = audited.files;
+        let mut findings = audited.findings;
+        let mut tokens = None;
+        let mut model_review = false;
+        if let Engine::Models(models) = engine {
+            self.progress(Role::Security, "asking the model to review the code".into(), 97);
+            let context = self.written_files(target);
+            let ctx = RoleCtx::new(Role::Security, &self.events, self.cancel, &context);
+            let known: Vec<String> =
+                findings.iter().map(|f| format!("{}:{} {}", f.path, f.range.start.line, f.rule)).collect();
+            match self.cancellable(models.security_review(spec, &ctx, &known)).await {
+                Ok(review) => {
+                    model_review = true;
+                    if !review.dropped.is_empty() {
+                        self.events.emit(Event::Notice {
+                            role: Role::Security,
+                            message: format!(
+                                "dropped {} of the model's findings that did not check out: {}",
+                                review.dropped.len(),
+                                review.dropped.join("; ")
+                            ),
+                        });
+                    }
+                    crate::audit::review::merge(&mut findings, review.findings);
+                }
+                Err(_) if self.cancel.is_cancelled() => return Err(anyhow!("cancelled")),
+                Err(e) => self.events.emit(Event::Notice {
+                    role: Role::Security,
+                    message: format!("the model's review failed ({e:#}); the rules' audit stands alone"),
+                }),
+            }
+            tokens = self.tokens_of(engine, &ctx);
+        }
+        let mut fixed = 0;
+        let mut fixed_files = Vec::new();
+        if self.req.config.auto_fix && findings.iter().any(|f| f.fix.is_some()) {
+            (fixed, fixed_files) = self.apply_fixes(target, &findings).await?;
+            if fixed > 0 {
+                self.summary.roles.push(RoleReport {
+                    role: Role::Security,
+                    status: StepStatus::Done,
+                    files: fixed_files.clone(),
+                    message: None,
+                    tokens,
+                    commits: vec![],
+                });
+                self.commit(engine, Role::Security, format!("fixed {fixed} finding{}", plural(fixed)))?;
+                self.summary.roles.retain(|r| r.role != Role::Security);
+                // What the fixes did not settle, as the rules now see it; the model's findings
+                // that had no fix stay.
+                let model_left: Vec<_> = findings
+                    .into_iter()
+                    .filter(|f| f.origin == crate::audit::Origin::Model && f.fix.is_none())
+                    .collect();
+                let again = audit_folder(target.root().to_path_buf()).await?;
+                findings = again.findings;
+                crate::audit::review::merge(&mut findings, model_left);
+            }
+        }
+        let by = if model_review { "the rules and the model's review" } else { "the rules" };
+        let files = crate::audit::report::count(files_audited, "file");
+        let message = if findings.is_empty() {
+            format!("No findings: {files} checked by {by}.")
+        } else {
+            format!(
+                "{} in {files} checked by {by}; they show as diagnostics in the editor, or run `autocrea audit {}`.",
+                crate::audit::report::tally(&findings),
+                target.root().display()
+            )
+        };
+        let message = if fixed > 0 { format!("Fixed {fixed}. {message}") } else { message };
+        let commits = self
+            .summary
+            .roles
+            .iter()
+            .find(|r| r.role == Role::Security)
+            .map(|r| r.commits.clone())
+            .unwrap_or_default();
+        self.summary.roles.retain(|r| r.role != Role::Security);
+        self.summary.roles.push(RoleReport {
+            role: Role::Security,
+            status: StepStatus::Done,
+            files: fixed_files,
+            message: Some(message.clone()),
+            tokens,
+            commits,
+        });
+        self.summary.security = SecurityReport {
+            status: StepStatus::Done,
+            message: message.clone(),
+            files_audited,
+            model_review,
+            fixed,
+        };
+        self.summary.findings = findings;
+        self.progress(Role::Security, message, 100);
+        Ok(())
+    }
+
+    /// Applies every finding's fix, file by file; returns how many applied and the files changed.
+    async fn apply_fixes(
+        &self,
+        target: &Target,
+        findings: &[crate::audit::Finding],
+    ) -> Result<(usize, Vec<String>)> {
+        let mut by_file: BTreeMap<&str, Vec<crate::audit::Edit>> = BTreeMap::new();
+        for f in findings {
+            if let Some(fix) = &f.fix {
+                by_file.entry(f.path.as_str()).or_default().extend(fix.edits.iter().cloned());
+            }
+        }
+        let (mut fixed, mut files) = (0, Vec::new());
+        for (path, edits) in by_file {
+            let Ok(text) = std::fs::read_to_string(target.root().join(path)) else { continue };
+            let (contents, applied) = crate::audit::apply_edits(&text, &edits);
+            if applied == 0 || contents == text {
+                continue;
+            }
+            let file = GeneratedFile { path: path.to_string(), contents };
+            self.sink.deliver(target, &file).await?;
+            self.uncommitted.lock().unwrap().push((Role::Security, file.path.clone()));
+            fixed += applied;
+            files.push(file.path);
+        }
+        Ok((fixed, files))
     }
 
     /// Tokens a role used, for model engines.
@@ -934,6 +1093,13 @@ pub fn pytest_counts(output: &str) -> (Option<u32>, Option<u32>) {
         return (None, None);
     }
     (Some(passed.unwrap_or(0)), Some(failed.unwrap_or(0)))
+}
+
+/// The rules over every file of an app folder, off the async threads.
+async fn audit_folder(root: PathBuf) -> Result<crate::audit::Audit> {
+    tokio::task::spawn_blocking(move || crate::audit::audit_paths(std::slice::from_ref(&root), &root))
+        .await
+        .map_err(|e| anyhow!("the audit stopped unexpectedly: {e}"))
 }
 
 /// The `.gitignore` a new repository starts with, for the app's stack (the devops role writes

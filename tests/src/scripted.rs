@@ -60,6 +60,10 @@ pub fn answer(prompt: &str) -> Option<String> {
         let spec = offline::architect(idea).ok()?;
         return Some(format!("Here is the plan.\n\n```json\n{}```\n", spec.to_json()));
     }
+    // The security role's review: the offline app has nothing the rules missed.
+    if prompt.contains("Already reported by the rules:") {
+        return Some("Reviewed.\n\n```json\n{\"findings\": []}\n```\n".to_string());
+    }
     let spec = AppSpec::from_json(between(prompt, "The AppSpec:\n\n```json\n", "```")?).ok()?;
     let wanted = wanted_files(prompt);
     if !wanted.is_empty() {

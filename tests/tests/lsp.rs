@@ -94,8 +94,10 @@ fn vscode_builds_an_app_from_an_idea_line() {
     assert_eq!(summary["status"], "succeeded", "{summary:#}");
     assert_eq!(summary["engine"], "offline");
     assert_eq!(summary["tests"]["status"], "skipped", "runTests came from the configuration pull");
-    assert_eq!(summary["security"]["status"], "notRun");
-    assert!(summary["security"]["message"].as_str().unwrap().contains("No security audit ran"));
+    // The security role audited every file of the app; the offline app is clean.
+    assert_eq!(summary["security"]["status"], "done", "{summary:#}");
+    assert!(summary["security"]["filesAudited"].as_u64().unwrap() >= 10);
+    assert_eq!(summary["findings"], json!([]), "the offline app audits clean");
 
     // The root held notes.py, so the app went into a folder named after it.
     let dir = Path::new(summary["dir"].as_str().unwrap()).to_path_buf();
@@ -103,6 +105,14 @@ fn vscode_builds_an_app_from_an_idea_line() {
     check_app_on_disk(&lsp, &dir);
     let planned = planned_files(&dir);
     assert_eq!(summary["filesWritten"], planned.len());
+    // Every generated file got its (empty) security diagnostics.
+    let main_py = uri(&dir.join("app/main.py"));
+    assert!(
+        lsp.notifications("textDocument/publishDiagnostics")
+            .iter()
+            .any(|n| n["params"]["uri"] == main_py.as_str() && n["params"]["diagnostics"] == json!([])),
+        "diagnostics published for generated files"
+    );
     assert_eq!(lsp.buffers.len(), planned.len(), "every file went through workspace/applyEdit");
     // Backend and frontend files, written by their roles.
     let role_files = |role: &str| {

@@ -3,8 +3,11 @@
 --   AUTOCREA_BIN=/path/to/autocrea nvim --clean --headless -l editors/nvim/test/smoke.lua [TMPDIR]
 --
 -- Starts the server through the plugin, waits for it to attach, checks the code action on an
--- `autocrea:` line, runs `autocrea.generate` with wait = true into TMPDIR/blog (tests off) and
--- checks the answer, app/main.py, work-done progress and the autocrea/runFinished notification.
+-- `autocrea:` line; opens a Python buffer calling yaml.load and checks the security diagnostic,
+-- its quick fixes, and that applying the fix clears it; runs `autocrea.generate` with wait = true
+-- into TMPDIR/blog (tests off) and checks the answer (with its security step), app/main.py,
+-- work-done progress and the autocrea/runFinished notification; runs `autocrea.audit` through
+-- the Lua API and :AutocreaAudit and checks the counts and the diagnostics of a closed file.
 -- Every check runs; the exit code is the number of failed checks (capped at 1..100), 0 on success.
 -- AUTOCREA_SMOKE_METHOD=start exercises the Neovim 0.10 path (vim.lsp.start in a FileType autocmd).
 
@@ -114,6 +117,66 @@ end
 check(vim.tbl_contains(titles, 'AUTOCREA: build an app from this idea'), 'code action on an `autocrea:` comment',
   vim.inspect(titles))
 
+-- Security: an unsafe call in an open buffer gets a diagnostic (auditOnChange is on by default)
+-- and quick fixes; applying the fix clears the diagnostic.
+local function autocrea_diagnostics(buf)
+  return vim.tbl_filter(function(d)
+    return d.source == 'autocrea'
+  end, vim.diagnostic.get(buf))
+end
+local function find_code(diagnostics, code)
+  for _, d in ipairs(diagnostics) do
+    if d.code == code then
+      return d
+    end
+  end
+end
+
+local unsafe_file = tmp .. '/load_config.py'
+vim.fn.writefile({ 'import yaml', 'config = yaml.load(data)' }, unsafe_file)
+vim.cmd.edit(vim.fn.fnameescape(unsafe_file))
+local unsafe_buf = vim.api.nvim_get_current_buf()
+vim.wait(10000, function()
+  return find_code(autocrea_diagnostics(unsafe_buf), 'unsafe-deserialization') ~= nil
+end, 50)
+local diag = find_code(autocrea_diagnostics(unsafe_buf), 'unsafe-deserialization')
+if check(diag ~= nil, 'yaml.load(data) in an open buffer: autocrea diagnostic unsafe-deserialization',
+  vim.inspect(vim.diagnostic.get(unsafe_buf))) then
+  check(diag.lnum == 1, 'the diagnostic is on line 2', tostring(diag.lnum))
+  local lsp_diag = diag.user_data and diag.user_data.lsp or {}
+  local href = lsp_diag.codeDescription and lsp_diag.codeDescription.href or ''
+  check(href:find('/502%.html$') ~= nil, 'codeDescription links the CWE-502 page', href)
+
+  local fix_responses = vim.lsp.buf_request_sync(unsafe_buf, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(unsafe_buf) },
+    range = lsp_diag.range,
+    context = { diagnostics = { lsp_diag }, triggerKind = 1 },
+  }, 10000) or {}
+  local actions = {}
+  for _, response in pairs(fix_responses) do
+    for _, action in ipairs(response.result or {}) do
+      actions[action.title] = action
+    end
+  end
+  local fix = actions['AUTOCREA: Use yaml.safe_load']
+  check(fix ~= nil, 'code actions at the finding hold "AUTOCREA: Use yaml.safe_load"',
+    vim.inspect(vim.tbl_keys(actions)))
+  check(actions['AUTOCREA: ignore this finding (unsafe-deserialization)'] ~= nil,
+    'code actions at the finding hold "AUTOCREA: ignore this finding (unsafe-deserialization)"',
+    vim.inspect(vim.tbl_keys(actions)))
+  if fix then
+    check(fix.kind == 'quickfix' and fix.isPreferred == true, 'the fix is a preferred quickfix',
+      vim.inspect({ kind = fix.kind, isPreferred = fix.isPreferred }))
+    vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
+    local line = vim.api.nvim_buf_get_lines(unsafe_buf, 1, 2, false)[1]
+    check(line == 'config = yaml.safe_load(data)', 'applying the fix rewrites the call', line)
+    local cleared = vim.wait(10000, function()
+      return find_code(autocrea_diagnostics(unsafe_buf), 'unsafe-deserialization') == nil
+    end, 50)
+    check(cleared, 'the diagnostic goes away once the buffer is fixed', vim.inspect(autocrea_diagnostics(unsafe_buf)))
+  end
+end
+
 -- The run itself, through the plugin's API.
 local dir = tmp .. '/blog'
 local answer, answer_err
@@ -134,6 +197,13 @@ if check(answered, 'autocrea.generate (wait = true) answers') then
     check(type(answer.runId) == 'string' and answer.runId ~= '', 'answer has a runId')
     local tests = answer.tests
     check(type(tests) == 'table' and tests.status == 'skipped', 'tests skipped (runTests = false)', vim.inspect(tests))
+    local security = answer.security
+    check(type(security) == 'table' and security.status == 'done' and (tonumber(security.filesAudited) or 0) > 0,
+      'the security step audited the app', vim.inspect(security))
+    check(type(answer.findings) == 'table', 'the summary lists findings', vim.inspect(answer.findings))
+    local headline = autocrea.headline(answer)
+    check(headline:find('security audit clean', 1, true) ~= nil or headline:find('security finding', 1, true) ~= nil,
+      'the headline gives the security result', headline)
   end
   check(vim.fn.filereadable(dir .. '/app/main.py') == 1, dir .. '/app/main.py exists')
 end
@@ -149,5 +219,52 @@ end
 check(progress.begin > 0 and progress.begin == progress['end'], 'work-done progress begins and ends',
   vim.inspect(progress))
 log(('%d autocrea/stream notifications'):format(#streamed))
+
+-- The workspace audit, through the Lua API: a file on disk that no buffer shows.
+vim.fn.writefile({ 'import yaml', '', 'def read(data):', '    return yaml.load(data)' }, tmp .. '/on_disk.py')
+local audit_result, audit_err
+autocrea.audit(nil, function(err, result)
+  audit_err = err or vim.NIL
+  audit_result = result
+end)
+if check(vim.wait(60000, function()
+  return audit_err ~= nil
+end, 50), 'autocrea.audit answers') then
+  check(audit_err == vim.NIL, 'autocrea.audit: no error', vim.inspect(audit_err))
+  local r = type(audit_result) == 'table' and audit_result or {}
+  check(r.dir == tmp, 'autocrea.audit without dir audits the workspace root', tostring(r.dir))
+  check((tonumber(r.filesAudited) or 0) >= 1, 'autocrea.audit: filesAudited >= 1', tostring(r.filesAudited))
+  local findings = type(r.findings) == 'table' and r.findings or {}
+  check((r.errors or 0) + (r.warnings or 0) + (r.infos or 0) == #findings, 'autocrea.audit: counts add up',
+    vim.inspect({ r.errors, r.warnings, r.infos, #findings }))
+  local paths = {}
+  for _, f in ipairs(findings) do
+    paths[f.path .. ' ' .. f.rule] = true
+  end
+  check(paths['on_disk.py unsafe-deserialization'] == true, 'autocrea.audit finds yaml.load in on_disk.py',
+    vim.inspect(vim.tbl_keys(paths)))
+  check(not paths['load_config.py unsafe-deserialization'], 'the fixed open buffer wins over the file on disk',
+    vim.inspect(vim.tbl_keys(paths)))
+  local disk_buf = vim.uri_to_bufnr(vim.uri_from_fname(tmp .. '/on_disk.py'))
+  check(vim.wait(5000, function()
+    return find_code(autocrea_diagnostics(disk_buf), 'unsafe-deserialization') ~= nil
+  end, 50), 'the audit publishes diagnostics for on_disk.py', vim.inspect(vim.diagnostic.get(disk_buf)))
+end
+
+-- :AutocreaAudit reports in the output buffer (one more "audited" line than the API call left).
+local function audit_reports()
+  local out, n = vim.fn.bufnr('autocrea://output'), 0
+  for _, line in ipairs(out > 0 and vim.api.nvim_buf_get_lines(out, 0, -1, false) or {}) do
+    if line:find('audited %d+ files? in ' .. vim.pesc(tmp) .. ':') then
+      n = n + 1
+    end
+  end
+  return n
+end
+local before = audit_reports()
+vim.cmd('AutocreaAudit ' .. vim.fn.fnameescape(tmp))
+check(vim.wait(60000, function()
+  return audit_reports() > before
+end, 50), ':AutocreaAudit DIR reports "audited N files in DIR" in the output buffer', tostring(before))
 
 finish()

@@ -97,6 +97,11 @@ export interface Options {
   commitUserChanges?: boolean;
   /** E-mail of the AUTOCREA role authors in commits. Default `"autocrea@localhost"`. */
   gitEmail?: string;
+  /** Default `false`: the security role only reports; `true`: it applies its fixes (the rules'
+   *  and the model's) as its own commit at the end of a generation. */
+  autoFix?: boolean;
+  /** Default `true`: audit open files as they change and publish the findings as diagnostics. */
+  auditOnChange?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,6 +194,64 @@ export interface DeployResult {
   output: string;
 }
 
+/** `autocrea.audit`, arguments `[DirParams]` (or none: the workspace root) → `AuditResult`: the
+ *  security rules over every file of the folder. The findings are also published as diagnostics
+ *  (`source` "autocrea", `code` the rule id, `codeDescription` the CWE page), with code actions
+ *  for each finding's quick fix and "ignore this finding" (an `autocrea-ignore: <rule>` comment).
+ *  The server reports work-done progress and a `window/showMessage` summary itself. */
+export const AUDIT = 'autocrea.audit';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** 1-based line, 1-based column counted in Unicode code points. */
+export interface Point {
+  line: number;
+  column: number;
+}
+
+export interface Span {
+  start: Point;
+  end: Point;
+}
+
+/** A text replacement in the finding's file. */
+export interface Edit {
+  range: Span;
+  newText: string;
+}
+
+export interface Fix {
+  /** What applying it does, as a code action title ("Use yaml.safe_load"). */
+  title: string;
+  edits: Edit[];
+}
+
+/** A security finding, the same as `autocrea audit --format json` prints. */
+export interface Finding {
+  /** Relative to the audited folder (`AuditResult.dir`, `RunSummary.dir`). */
+  path: string;
+  range: Span;
+  /** Rule id, also the diagnostic's `code` ("unsafe-deserialization"). */
+  rule: string;
+  cwe: number;
+  severity: Severity;
+  message: string;
+  fix?: Fix;
+  /** `"model"`: the security role's model review found it (checked against the file); absent:
+   *  the rules did. */
+  origin?: 'model';
+}
+
+export interface AuditResult {
+  dir: string;
+  filesAudited: number;
+  errors: number;
+  warnings: number;
+  infos: number;
+  /** Every finding, paths relative to `dir`. */
+  findings: Finding[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Notifications, server → client
 // ---------------------------------------------------------------------------------------------
@@ -225,9 +288,12 @@ export interface Tokens {
   estimated: boolean;
 }
 
+/** Status of a role's step and of the security step. */
+export type StepStatus = 'done' | 'failed' | 'cancelled' | 'notRun';
+
 export interface RoleSummary {
   role: string;
-  status: string;
+  status: StepStatus;
   files: string[];
   message?: string;
   /** Tokens of the role's model calls (absent for the offline engine). */
@@ -237,11 +303,13 @@ export interface RoleSummary {
   commits?: string[];
 }
 
-export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
+/** `skipped`: the user asked for no tests (`runTests: false`); `notRun`: the run stopped
+ *  before the tester; `error`: the install or test command could not run properly. */
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'notRun' | 'error';
 
 export interface TestSummary {
   status: TestStatus;
-  command: string;
+  command?: string;
   passed?: number;
   failed?: number;
   output?: string;
@@ -250,15 +318,22 @@ export interface TestSummary {
 }
 
 export interface SecuritySummary {
-  status: string; // "notRun" today
+  status: StepStatus;
   message: string;
+  /** Files the rules checked. */
+  filesAudited: number;
+  /** Whether a model reviewed the code too (model engines). */
+  modelReview: boolean;
+  /** Fixes applied (setting `autoFix`); absent when none. */
+  fixed?: number;
 }
 
 export interface RunSummary {
   runId: string;
   idea: string;
   dir: string;
-  app: string;
+  /** The app's name, once the architect has named it (null before). */
+  app: string | null;
   /** The git branch the run commits to (`autocrea/<slug>`). */
   branch?: string;
   engine: Engine;
@@ -267,7 +342,9 @@ export interface RunSummary {
   roles: RoleSummary[];
   tests: TestSummary;
   security: SecuritySummary;
-  findings: unknown[];
+  /** Security findings in the app's files (paths relative to `dir`), from the rules and, with a
+   *  model engine, the model's checked review. Also published as diagnostics. */
+  findings: Finding[];
   filesWritten: number;
   /** Tokens of every model call of the run (absent for the offline engine). */
   tokens?: Tokens;

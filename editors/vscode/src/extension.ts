@@ -12,6 +12,9 @@ import {
 import * as ext from './ext';
 
 const OUTPUT_NAME = 'AUTOCREA';
+/** Buttons of the notifications (see `onChoice`). */
+const OPEN_PROBLEMS = 'Open Problems';
+const SHOW_OUTPUT = 'Show output';
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -33,6 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('autocrea.undoLastStep', undoLastStep),
     vscode.commands.registerCommand('autocrea.rerunRole', rerunRole),
     vscode.commands.registerCommand('autocrea.deployBranch', deployBranch),
+    vscode.commands.registerCommand('autocrea.auditWorkspace', () => audit(undefined)),
+    vscode.commands.registerCommand('autocrea.auditFileFolder', auditFileFolder),
     vscode.commands.registerCommand('autocrea.showOutput', () => {
       output.show(true);
     }),
@@ -71,6 +76,8 @@ const SERVER_SETTINGS = [
   'testTimeoutSecs',
   'commitUserChanges',
   'gitEmail',
+  'autoFix',
+  'auditOnChange',
 ] as const;
 
 /** The `autocrea` section as the server expects it: settings that are unset (null) are left out,
@@ -313,11 +320,9 @@ async function undoLastStep(): Promise<void> {
     }
     const choice = await vscode.window.showInformationMessage(
       `AUTOCREA: took back ${result.commit} (${result.role}: ${result.summary}); ${files} restored or removed.`,
-      'Show output',
+      SHOW_OUTPUT,
     );
-    if (choice === 'Show output') {
-      output.show(true);
-    }
+    await onChoice(choice);
   } catch (err) {
     void vscode.window.showErrorMessage(`AUTOCREA: undo failed: ${errorText(err)}`);
   }
@@ -376,13 +381,92 @@ async function deployBranch(): Promise<void> {
     output.appendLine(result.output.trimEnd());
     const choice = await vscode.window.showInformationMessage(
       `AUTOCREA: pushed the branch to ${remote.trim()}.`,
-      'Show output',
+      SHOW_OUTPUT,
     );
-    if (choice === 'Show output') {
-      output.show(true);
-    }
+    await onChoice(choice);
   } catch (err) {
     void vscode.window.showErrorMessage(`AUTOCREA: deploy failed: ${errorText(err)}`);
+  }
+}
+
+/** Runs `autocrea.audit` on `dir` (default: the workspace root). The server shows the progress
+ *  and publishes the findings as diagnostics; this lists them in the output and offers the
+ *  Problems view. */
+async function audit(dir: string | undefined): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  let result: ext.AuditResult;
+  try {
+    const params: ext.DirParams = dir ? { dir } : {};
+    result = await executeCommand<ext.AuditResult>(c, ext.AUDIT, params);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: the security audit of ${dir ?? 'the workspace'} failed: ${errorText(err)}`);
+    return;
+  }
+  output.appendLine('');
+  output.appendLine(`⛨ audited ${plural(result.filesAudited, 'file')} in ${result.dir}: ${findingsText(result)}`);
+  appendFindings(result.findings);
+  const found = result.findings.length > 0;
+  const show = result.errors > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const choice = await show(
+    `AUTOCREA: ${findingsText(result)} in ${plural(result.filesAudited, 'file')} of ${result.dir}.`,
+    ...(found ? [OPEN_PROBLEMS, SHOW_OUTPUT] : [SHOW_OUTPUT]),
+  );
+  await onChoice(choice);
+}
+
+/** `autocrea.audit` on the folder of the active file. */
+async function auditFileFolder(): Promise<void> {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc?.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage('AUTOCREA: open a file first; this command audits the folder that holds it.');
+    return;
+  }
+  await audit(path.dirname(doc.uri.fsPath));
+}
+
+/** Acts on the buttons every AUTOCREA message shares. */
+async function onChoice(choice: string | undefined): Promise<void> {
+  if (choice === OPEN_PROBLEMS) {
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+  } else if (choice === SHOW_OUTPUT) {
+    output.show(true);
+  }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function countFindings(findings: readonly ext.Finding[]): Pick<ext.AuditResult, 'errors' | 'warnings' | 'infos'> {
+  const count = (severity: ext.Severity): number => findings.filter((f) => f.severity === severity).length;
+  return { errors: count('error'), warnings: count('warning'), infos: count('info') };
+}
+
+/** "no security findings", "3 security findings (1 error, 2 warnings)". */
+function findingsText(c: Pick<ext.AuditResult, 'errors' | 'warnings' | 'infos'>): string {
+  const total = c.errors + c.warnings + c.infos;
+  if (total === 0) {
+    return 'no security findings';
+  }
+  const parts = [
+    c.errors ? plural(c.errors, 'error') : '',
+    c.warnings ? plural(c.warnings, 'warning') : '',
+    c.infos ? `${c.infos} info` : '',
+  ].filter(Boolean);
+  return `${plural(total, 'security finding')} (${parts.join(', ')})`;
+}
+
+/** One output line a finding: "app/main.py:4:12 warning unsafe-deserialization (CWE-502): …". */
+function appendFindings(findings: readonly ext.Finding[]): void {
+  for (const f of findings) {
+    const origin = f.origin === 'model' ? ' (model review)' : '';
+    const fix = f.fix ? ` Quick fix: ${f.fix.title}.` : '';
+    output.appendLine(
+      `  ${f.path}:${f.range.start.line}:${f.range.start.column} ${f.severity} ${f.rule} (CWE-${f.cwe})${origin}: ${f.message}${fix}`,
+    );
   }
 }
 
@@ -422,6 +506,7 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
   lastRunDir = summary.dir;
   output.appendLine('');
   output.appendLine(describeRun(summary));
+  appendFindings(summary.findings);
 
   const dir = resolveDir(summary.dir);
   const readme = vscode.Uri.joinPath(dir, 'README.md');
@@ -429,7 +514,10 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
   if (summary.filesWritten > 0) {
     actions.push('Open README', 'Reveal folder');
   }
-  actions.push('Show output');
+  if (summary.findings.length > 0) {
+    actions.push(OPEN_PROBLEMS);
+  }
+  actions.push(SHOW_OUTPUT);
 
   const show =
     summary.status === 'succeeded'
@@ -453,10 +541,8 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
         await vscode.commands.executeCommand('revealFileInOS', dir);
       }
       break;
-    case 'Show output':
-      output.show(true);
-      break;
     default:
+      await onChoice(choice);
       break;
   }
 }
@@ -467,12 +553,20 @@ function headline(s: ext.RunSummary): string {
   const branch = s.branch ? ` on branch ${s.branch}` : '';
   switch (s.status) {
     case 'succeeded':
-      return `${app} is ready in ${s.dir}${branch} (${s.filesWritten} files, tests ${testsText(s.tests)}${tokens}).`;
+      return `${app} is ready in ${s.dir}${branch} (${s.filesWritten} files, tests ${testsText(s.tests)}${tokens}; ${securityText(s)}).`;
     case 'cancelled':
       return `run for "${s.idea}" was cancelled${branch} (${s.filesWritten} files written${tokens}).`;
     case 'failed':
       return `run for "${s.idea}" failed${branch}: ${s.error ?? `tests ${testsText(s.tests)}`}${s.tokens ? ` (${tokensText(s.tokens)})` : ''}.`;
   }
+}
+
+/** "security audit clean", "3 security findings (1 error, 2 warnings)", "no security audit ran". */
+function securityText(s: ext.RunSummary): string {
+  if (s.security.status !== 'done') {
+    return 'no security audit ran';
+  }
+  return s.findings.length === 0 ? 'security audit clean' : findingsText(countFindings(s.findings));
 }
 
 /** "12.3k tokens", "~850 tokens" when some figures were estimated. */
@@ -511,7 +605,8 @@ function describeRun(s: ext.RunSummary): string {
     lines.push(`  ${r.role}: ${r.status}, ${r.files.length} files${tokens}${commits}${r.message ? ` — ${r.message}` : ''}`);
   }
   const repairs = s.tests.repairRounds ? ` after ${s.tests.repairRounds} repair round${s.tests.repairRounds === 1 ? '' : 's'}` : '';
-  lines.push(`  tests (${s.tests.command}): ${testsText(s.tests)}${repairs}`);
+  const command = s.tests.command ? ` (${s.tests.command})` : '';
+  lines.push(`  tests${command}: ${testsText(s.tests)}${repairs}`);
   lines.push(`  security: ${s.security.status} — ${s.security.message}`);
   lines.push(`  ${s.filesWritten} files written`);
   if (s.tokens) {

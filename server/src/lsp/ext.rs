@@ -12,6 +12,13 @@
 //! - `autocrea.undo` `[DirParams]` → `UndoResult`: takes back the last AUTOCREA step.
 //! - `autocrea.deploy` `[DeployParams]` → `DeployResult`: pushes the branch with the user's
 //!   own git credentials.
+//! - `autocrea.audit` `[DirParams]` (or nothing: the workspace) → `AuditResult`: the security
+//!   rules over every file of the folder; findings are published as diagnostics too.
+//!
+//! Diagnostics: security findings of open documents (as they change), of generated files
+//! (after each run) and of the workspace (on `autocrea.audit`), `source` "autocrea", `code` the
+//! rule id, `codeDescription` the CWE page. Code actions offer each finding's quick fix and
+//! "ignore this finding" (an `autocrea-ignore: <rule>` comment).
 //!
 //! Notifications, server → client:
 //!
@@ -33,9 +40,10 @@ pub const CANCEL: &str = "autocrea.cancel";
 pub const RUN_ROLE: &str = "autocrea.runRole";
 pub const UNDO: &str = "autocrea.undo";
 pub const DEPLOY: &str = "autocrea.deploy";
+pub const AUDIT: &str = "autocrea.audit";
 
 /// Every command, as advertised in `executeCommandProvider`.
-pub const COMMANDS: &[&str] = &[GENERATE, CANCEL, RUN_ROLE, UNDO, DEPLOY];
+pub const COMMANDS: &[&str] = &[GENERATE, CANCEL, RUN_ROLE, UNDO, DEPLOY, AUDIT];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -67,9 +75,22 @@ pub struct UndoResult {
     /// Short id of the commit taken back.
     pub commit: String,
     pub role: Role,
+    /// What the step did ("wrote 8 files"), without the role.
     pub summary: String,
     /// Files restored or removed, relative to the app's folder.
     pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditResult {
+    pub dir: PathBuf,
+    pub files_audited: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Every finding, paths relative to `dir` (the same as `autocrea audit --format json`).
+    pub findings: Vec<crate::audit::Finding>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -1,5 +1,6 @@
 //! The language server: the only part of AUTOCREA that knows LSP and JSON-RPC.
 
+pub mod diagnostics;
 pub mod documents;
 pub mod ext;
 pub mod handlers;

@@ -14,24 +14,46 @@ pub struct ProgressGuard {
     /// `None` when the client does not do work-done progress.
     token: Option<NumberOrString>,
     ended: bool,
+    cancellable: bool,
 }
 
 impl ProgressGuard {
-    /// Creates the progress with the client (when it supports it) and sends `begin`.
+    /// Creates the progress with the client (when it supports it) and sends `begin`; the
+    /// user may cancel it.
     pub async fn begin(client: &Client, supported: bool, token: String, title: String) -> ProgressGuard {
+        ProgressGuard::start(client, supported, token, title, true).await
+    }
+
+    /// Like [`ProgressGuard::begin`], for work that cannot be cancelled.
+    pub async fn begin_uncancellable(
+        client: &Client,
+        supported: bool,
+        token: String,
+        title: String,
+    ) -> ProgressGuard {
+        ProgressGuard::start(client, supported, token, title, false).await
+    }
+
+    async fn start(
+        client: &Client,
+        supported: bool,
+        token: String,
+        title: String,
+        cancellable: bool,
+    ) -> ProgressGuard {
         let token = NumberOrString::String(token);
         let token = if supported && client.create_work_done_progress(token.clone()).await.is_ok() {
             Some(token)
         } else {
             None
         };
-        let guard = ProgressGuard { client: client.clone(), token, ended: false };
+        let guard = ProgressGuard { client: client.clone(), token, ended: false, cancellable };
         match &guard.token {
             Some(_) => {
                 guard
                     .send(WorkDoneProgress::Begin(WorkDoneProgressBegin {
                         title,
-                        cancellable: Some(true),
+                        cancellable: Some(cancellable),
                         message: None,
                         percentage: Some(0),
                     }))
@@ -46,7 +68,7 @@ impl ProgressGuard {
         match &self.token {
             Some(_) => {
                 self.send(WorkDoneProgress::Report(WorkDoneProgressReport {
-                    cancellable: Some(true),
+                    cancellable: Some(self.cancellable),
                     message: Some(message),
                     percentage: Some(percentage.min(100)),
                 }))

@@ -81,6 +81,7 @@ pub fn start(
     runs: Arc<Runs>,
     abilities: ClientAbilities,
     req: RunRequest,
+    publish: Publish,
 ) -> (CancellationToken, oneshot::Receiver<RunSummary>) {
     let cancel = CancellationToken::new();
     runs.going.lock().unwrap().insert(req.run_id.clone(), cancel.clone());
@@ -127,6 +128,20 @@ pub fn start(
             progress.end(summary.headline()).await;
         }
         runs.going.lock().unwrap().remove(&run_id);
+        // The security role's findings show in the editor, and files now clean are cleared.
+        if summary.security.status == pipeline::StepStatus::Done {
+            let written: Vec<String> = summary.roles.iter().flat_map(|r| r.files.iter().cloned()).collect();
+            super::diagnostics::publish_folder(
+                &client,
+                &publish.diagnostics,
+                &publish.documents,
+                &summary.dir,
+                &summary.findings,
+                &written,
+                publish.encoding,
+            )
+            .await;
+        }
         tracing::info!(status = ?summary.status, files = summary.files_written, ms = summary.duration_ms, "run ended");
         let kind = match summary.status {
             RunStatus::Succeeded => MessageType::INFO,
@@ -139,6 +154,13 @@ pub fn start(
         let _ = done_tx.send(summary);
     }.instrument(span));
     (cancel, done_rx)
+}
+
+/// Where a run's findings go when it ends.
+pub struct Publish {
+    pub diagnostics: Arc<super::diagnostics::Diagnostics>,
+    pub documents: Arc<Mutex<HashMap<Uri, super::documents::Document>>>,
+    pub encoding: super::documents::Encoding,
 }
 
 struct ChannelEvents(mpsc::UnboundedSender<Event>);

@@ -10,6 +10,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+use super::diagnostics::{self, Diagnostics};
 use super::documents::{Document, Encoding};
 use super::ext;
 use super::handlers;
@@ -33,7 +34,9 @@ pub struct Session {
 pub struct Server {
     pub client: Client,
     pub session: RwLock<Session>,
-    pub documents: Mutex<HashMap<Uri, Document>>,
+    pub documents: Arc<Mutex<HashMap<Uri, Document>>>,
+    /// Security findings published, with their quick fixes.
+    pub diagnostics: Arc<Diagnostics>,
     pub runs: Arc<Runs>,
     /// Set by `shutdown`: the process then exits with 0 on `exit`, else 1.
     pub shutdown: Arc<AtomicBool>,
@@ -49,7 +52,8 @@ impl Server {
         Server {
             client,
             session: RwLock::default(),
-            documents: Mutex::default(),
+            documents: Arc::default(),
+            diagnostics: Arc::default(),
             runs,
             shutdown,
             pending_warnings: Mutex::default(),
@@ -84,6 +88,24 @@ impl Server {
         }
     }
 
+    /// Audits an open document after `delay` (typing never waits for it).
+    fn audit_later(&self, uri: Uri, delay: std::time::Duration) {
+        let (enc, on) = {
+            let s = self.session.read().unwrap();
+            (s.encoding, s.config.audit_on_change)
+        };
+        if on {
+            diagnostics::schedule(
+                self.client.clone(),
+                self.documents.clone(),
+                self.diagnostics.clone(),
+                uri,
+                enc,
+                delay,
+            );
+        }
+    }
+
     /// `window/workDoneProgress/cancel`: the user pressed cancel in the progress UI.
     pub async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
         if let NumberOrString::String(token) = &params.token {
@@ -110,26 +132,37 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
+        let uri = doc.uri.clone();
         self.documents
             .lock()
             .unwrap()
             .insert(doc.uri, Document::new(&doc.text, doc.version, doc.language_id));
+        self.audit_later(uri, std::time::Duration::ZERO);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let enc = self.session.read().unwrap().encoding;
-        let mut docs = self.documents.lock().unwrap();
-        match docs.get_mut(&params.text_document.uri) {
-            Some(doc) => doc.apply_changes(params.content_changes, params.text_document.version, enc),
-            None => tracing::warn!(
-                uri = params.text_document.uri.as_str(),
-                "didChange for a document that is not open"
-            ),
+        let uri = params.text_document.uri.clone();
+        {
+            let mut docs = self.documents.lock().unwrap();
+            match docs.get_mut(&params.text_document.uri) {
+                Some(doc) => doc.apply_changes(params.content_changes, params.text_document.version, enc),
+                None => {
+                    tracing::warn!(uri = uri.as_str(), "didChange for a document that is not open");
+                    return;
+                }
+            }
         }
+        self.audit_later(uri, diagnostics::DEBOUNCE);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        self.documents.lock().unwrap().remove(&params.text_document.uri);
+        let uri = params.text_document.uri;
+        self.documents.lock().unwrap().remove(&uri);
+        let session = self.snapshot();
+        if session.config.audit_on_change {
+            diagnostics::closed(self.client.clone(), self.diagnostics.clone(), uri, session.encoding);
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -147,6 +180,7 @@ impl LanguageServer for Server {
             ext::RUN_ROLE => handlers::generate::run_role(self, params.arguments).await.map(Some),
             ext::UNDO => handlers::git::undo(self, params.arguments).await.map(Some),
             ext::DEPLOY => handlers::git::deploy(self, params.arguments).await.map(Some),
+            ext::AUDIT => handlers::audit::audit(self, params.arguments).await.map(Some),
             other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
                 "unknown command {other:?}; AUTOCREA's commands are {}",
                 ext::COMMANDS.join(", ")

@@ -1908,6 +1908,9 @@ mod tests {
                 0..VARIANTS,
                 prop::sample::select(vec!["", "", "Here is the next file.", "Next:", "Done."]),
             )
+                // A markdown file followed by a weak header is ambiguous (see the FIXME of
+                // `markdown_then_weak_heading_and_bare_fence`); markdown has its own tests.
+                .prop_filter("not markdown", |(path, ..)| !path.ends_with(".md"))
                 .prop_map(|(path, lang, contents, variant, prose)| {
                     (ParsedFile { path, contents }, lang, variant, prose)
                 });

@@ -373,6 +373,54 @@ impl Models {
     }
 }
 
+/// Above this many characters of numbered source, the review is split into several calls.
+const REVIEW_CHARS_PER_CALL: usize = 60_000;
+
+impl Models {
+    /// The security role's review of the generated files: findings checked against the files
+    /// (real file, real line, one-line fix), merged by the caller with the rules' findings.
+    /// `known` lists what the rules already reported, so the model looks elsewhere.
+    pub async fn security_review(
+        &self,
+        spec: &AppSpec,
+        ctx: &RoleCtx<'_>,
+        known: &[String],
+    ) -> Result<crate::audit::review::Review> {
+        let mut batches: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+        let mut size = 0;
+        for (path, text) in ctx.files {
+            if size > 0 && size + text.len() > REVIEW_CHARS_PER_CALL {
+                batches.push(BTreeMap::new());
+                size = 0;
+            }
+            size += text.len();
+            batches.last_mut().expect("one batch").insert(path.clone(), text.clone());
+        }
+        let mut review = crate::audit::review::Review::default();
+        let known = if known.is_empty() { "(nothing)".to_string() } else { known.join("\n") };
+        for batch in batches.iter().filter(|b| !b.is_empty()) {
+            let user = format!(
+                "The AppSpec:\n\n```json\n{}```\n\nThe files:{}\n\nAlready reported by the rules:\n```text\n{known}\n```\n\n\
+                 Answer with the findings JSON block described above.",
+                spec.to_json(),
+                crate::audit::review::numbered(batch)
+            );
+            let done = self.call(ctx, &self.request(Role::Security, user), &mut |_| {}).await?;
+            let checked = parse_json_block(&done.text)
+                .map_err(|e| e.to_string())
+                .and_then(|json| crate::audit::review::check(&json, batch));
+            match checked {
+                Ok(part) => {
+                    review.findings.extend(part.findings);
+                    review.dropped.extend(part.dropped);
+                }
+                Err(e) => review.dropped.push(format!("an answer could not be read ({e})")),
+            }
+        }
+        Ok(review)
+    }
+}
+
 enum Outcome {
     /// The reply ended normally.
     Whole,

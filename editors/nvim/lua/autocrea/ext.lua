@@ -27,6 +27,10 @@ local M = {}
 ---   commitUserChanges boolean, default false (true: commit the user's uncommitted changes in
 ---                   the app's folder first, as the user, instead of refusing to run)
 ---   gitEmail        string, default "autocrea@localhost" (e-mail of the role authors in commits)
+---   autoFix         boolean, default false (true: at the end of a generation the security role
+---                   applies its findings' fixes as its own commit on the run's branch)
+---   auditOnChange   boolean, default true (audit open files as they change and publish the
+---                   findings as diagnostics)
 --- API keys are never settings: they come from the environment of the server (JOXCODER_API_KEY,
 --- OPENAI_API_KEY, ANTHROPIC_API_KEY).
 M.CONFIG_SECTION = 'autocrea'
@@ -52,6 +56,18 @@ M.UNDO = 'autocrea.undo'
 --- autocrea.deploy, arguments { { dir?, remote? = "origin" } } → { output }: pushes the branch
 ---   with the user's own git credentials (output: what `git push` said).
 M.DEPLOY = 'autocrea.deploy'
+--- autocrea.audit, arguments { { dir? } } or none (the workspace root)
+---   → { dir, filesAudited, errors, warnings, infos, findings = { Finding… } }: the security rules
+---   over every file of the folder. The server also publishes the findings as diagnostics
+---   (source "autocrea", code the rule id, codeDescription.href the CWE page), reports work-done
+---   progress (token "autocrea/audit/<n>") and sends a window/showMessage summary.
+--- Finding (also `autocrea audit --format json`):
+---   { path (relative to the audited folder), range = { start = { line, column }, end = … }
+---     (1-based; columns in code points), rule, cwe, severity = "error"|"warning"|"info", message,
+---     fix? = { title, edits = { { range, newText } } }, origin? = "model" (the model's review) }
+--- Code actions (kind "quickfix") at a finding: "AUTOCREA: <fix title>" (preferred) and
+--- "AUTOCREA: ignore this finding (<rule>)", which inserts an `autocrea-ignore: <rule>` comment.
+M.AUDIT = 'autocrea.audit'
 
 --- Roles autocrea.runRole can re-run.
 M.RERUNNABLE_ROLES = { 'backend', 'frontend', 'devops', 'tester' }
@@ -62,11 +78,14 @@ M.STREAM = 'autocrea/stream'
 --- autocrea/runFinished: RunSummary
 ---   { runId, idea, dir, app, branch? (the git branch the run commits to, "autocrea/<slug>"),
 ---     engine, status = "succeeded"|"failed"|"cancelled", error?,
----     roles = { { role, status, files, message?, tokens?,
+---     roles = { { role, status = "done"|"failed"|"cancelled"|"notRun", files, message?, tokens?,
 ---                 commits? = { short commit ids of the role's steps, oldest first } } },
----     tests = { status = "passed"|"failed"|"skipped"|"error", command, passed?, failed?, output?,
----               repairRounds? },
----     security = { status, message }, findings, filesWritten,
+---     tests = { status = "passed"|"failed"|"skipped"|"notRun"|"error", command?, passed?, failed?,
+---               output?, repairRounds? },
+---     security = { status = "done"|"failed"|"cancelled"|"notRun", message, filesAudited,
+---                  modelReview (a model reviewed the code too), fixed? (fixes applied, autoFix) },
+---     findings = { Finding… } (paths relative to dir; also published as diagnostics),
+---     filesWritten,
 ---     tokens? = { input, output, estimated } (run total; absent for offline),
 ---     notices? = { "backend: JoxCoder: rate limited; retrying in 8 s", … } (retries, fallbacks),
 ---     durationMs }

@@ -1,6 +1,7 @@
 -- AUTOCREA for Neovim (>= 0.10): starts `autocrea lsp`, shows what the roles stream, reports
 -- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaUndo / :AutocreaRerun /
--- :AutocreaDeploy / :AutocreaOutput / :AutocreaReadme.
+-- :AutocreaDeploy / :AutocreaAudit / :AutocreaOutput / :AutocreaReadme. Security findings arrive as
+-- ordinary LSP diagnostics and quick fixes; nothing here handles them.
 --
 --   require('autocrea').setup({ settings = { engine = 'auto' } })
 
@@ -19,9 +20,9 @@ M.defaults = {
   root_markers = { '.git', 'AUTOCREA.md' },
   -- The `autocrea` section: engine (default 'auto'), fallback, joxcoder, openai, anthropic,
   -- local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes,
-  -- testTimeoutSecs, commitUserChanges, gitEmail (see lua/autocrea/ext.lua; API keys come from
-  -- the environment). Sent as initializationOptions, pushed with workspace/didChangeConfiguration
-  -- and answered to workspace/configuration pulls.
+  -- testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange (see
+  -- lua/autocrea/ext.lua; API keys come from the environment). Sent as initializationOptions,
+  -- pushed with workspace/didChangeConfiguration and answered to workspace/configuration pulls.
   settings = {},
   -- Called with each autocrea/stream params ({ runId, role, text }) after it is appended to the
   -- output buffer.
@@ -151,19 +152,84 @@ local function tokens_text(t)
   return (t.estimated == true and '~' or '') .. count .. ' tokens'
 end
 
+local function plural(n, noun)
+  return ('%d %s%s'):format(n, noun, n == 1 and '' or 's')
+end
+
+--- { errors, warnings, infos } of a list of findings.
+local function count_findings(findings)
+  local c = { errors = 0, warnings = 0, infos = 0 }
+  for _, f in ipairs(findings or {}) do
+    local key = f.severity == 'error' and 'errors' or f.severity == 'warning' and 'warnings' or 'infos'
+    c[key] = c[key] + 1
+  end
+  return c
+end
+
+--- "no security findings", "3 security findings (1 error, 2 warnings)" from { errors, warnings,
+--- infos } (an AuditResult is one).
+local function findings_text(c)
+  local errors, warnings, infos = tonumber(c.errors) or 0, tonumber(c.warnings) or 0, tonumber(c.infos) or 0
+  local total = errors + warnings + infos
+  if total == 0 then
+    return 'no security findings'
+  end
+  local parts = {}
+  if errors > 0 then
+    table.insert(parts, plural(errors, 'error'))
+  end
+  if warnings > 0 then
+    table.insert(parts, plural(warnings, 'warning'))
+  end
+  if infos > 0 then
+    table.insert(parts, infos .. ' info')
+  end
+  return ('%s (%s)'):format(plural(total, 'security finding'), table.concat(parts, ', '))
+end
+
+--- "security audit clean", "3 security findings (1 error, 2 warnings)", "no security audit ran".
+local function security_text(s)
+  if type(s.security) ~= 'table' or s.security.status ~= 'done' then
+    return 'no security audit ran'
+  end
+  if type(s.findings) ~= 'table' or #s.findings == 0 then
+    return 'security audit clean'
+  end
+  return findings_text(count_findings(s.findings))
+end
+
+--- One output line a finding: "app/main.py:4:12 warning unsafe-deserialization (CWE-502): …".
+local function append_findings(findings)
+  for _, f in ipairs(type(findings) == 'table' and findings or {}) do
+    local start = type(f.range) == 'table' and f.range.start or {}
+    append_line(('  %s:%s:%s %s %s (CWE-%s)%s: %s%s'):format(
+      f.path,
+      tostring(start.line),
+      tostring(start.column),
+      f.severity,
+      f.rule,
+      tostring(f.cwe),
+      f.origin == 'model' and ' (model review)' or '',
+      f.message,
+      type(f.fix) == 'table' and (' Quick fix: ' .. tostring(f.fix.title) .. '.') or ''
+    ))
+  end
+end
+
 --- One line for vim.notify.
 function M.headline(s)
   local app = (not is_null(s.app) and s.app ~= '') and s.app or s.idea
   local tokens = tokens_text(s.tokens)
   local branch = (not is_null(s.branch) and s.branch ~= '') and (' on branch ' .. s.branch) or ''
   if s.status == 'succeeded' then
-    return ('%s is ready in %s%s (%d files, tests %s%s)'):format(
+    return ('%s is ready in %s%s (%d files, tests %s%s; %s)'):format(
       app,
       s.dir,
       branch,
       s.filesWritten or 0,
       tests_text(s.tests),
-      tokens and (', ' .. tokens) or ''
+      tokens and (', ' .. tokens) or '',
+      security_text(s)
     )
   elseif s.status == 'cancelled' then
     return ('run for "%s" was cancelled%s (%d files written%s)'):format(
@@ -268,6 +334,7 @@ local function run_finished(summary)
   M.last_summary = summary
   last_source = nil
   append_line(describe_run(summary))
+  append_findings(summary.findings)
   if M.options.on_run_finished then
     M.options.on_run_finished(summary)
     return
@@ -342,8 +409,37 @@ local function with_client(fn)
   fn(client)
 end
 
-local function execute(client, command, arg, callback)
-  client_request(client, 'workspace/executeCommand', { command = command, arguments = { arg } }, callback, 0)
+--- Sends `workspace/executeCommand` `name` with `params`. An error is notified as
+--- "<failed>: <message>", a table answer goes to `on_result`; then `callback(err, result)`, when
+--- given, gets the answer either way.
+local function execute(name, params, failed, on_result, callback)
+  with_client(function(client)
+    client_request(client, 'workspace/executeCommand', { command = name, arguments = { params } }, function(err, result)
+      if err then
+        notify(failed .. ': ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif type(result) == 'table' then
+        on_result(result)
+      end
+      if callback then
+        callback(err, result)
+      end
+    end, 0)
+  end)
+end
+
+--- The answer of autocrea.generate and autocrea.runRole: the RunSummary (wait = true), or
+--- { runId, dir } for a run that goes on, kept in M.runs as `label` and shown as `shown`.
+local function run_started(result, label, shown)
+  if ext.is_run_summary(result) then
+    return run_finished(result)
+  end
+  if result.runId then
+    M.runs[result.runId] = label
+    append_line(('▶ run %s: %s → %s'):format(result.runId, shown, result.dir))
+    if M.options.open_output then
+      M.open_output()
+    end
+  end
 end
 
 --- Runs autocrea.generate. `params`: { idea, dir?, wait?, overwrite?, engine?, runTests? }.
@@ -352,42 +448,20 @@ function M.generate(params, callback)
   if type(params) == 'string' then
     params = { idea = params }
   end
-  with_client(function(client)
-    execute(client, ext.GENERATE, params, function(err, result)
-      if err then
-        notify('generation did not start: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif ext.is_run_summary(result) then
-        run_finished(result)
-      elseif type(result) == 'table' and result.runId then
-        M.runs[result.runId] = params.idea
-        append_line(('▶ run %s: "%s" → %s'):format(result.runId, params.idea, result.dir))
-        if M.options.open_output then
-          M.open_output()
-        end
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.GENERATE, params, 'generation did not start', function(result)
+    run_started(result, params.idea, '"' .. params.idea .. '"')
+  end, callback)
 end
 
 --- Runs autocrea.cancel for `run_id` (default: the run in progress; a choice when several are).
 function M.cancel(run_id, callback)
   local function send(id)
-    with_client(function(client)
-      execute(client, ext.CANCEL, { runId = id }, function(err, result)
-        if err then
-          notify('cancel failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-        elseif type(result) == 'table' and result.cancelled == false then
-          M.runs[id] = nil
-          notify(('run %s had already ended'):format(id))
-        end
-        if callback then
-          callback(err, result)
-        end
-      end)
-    end)
+    execute(ext.CANCEL, { runId = id }, 'cancel failed', function(result)
+      if result.cancelled == false then
+        M.runs[id] = nil
+        notify(('run %s had already ended'):format(id))
+      end
+    end, callback)
   end
   if run_id and run_id ~= '' then
     return send(run_id)
@@ -442,35 +516,26 @@ end
 --- { commit, role, summary, paths }.
 function M.undo(dir, callback)
   local params = with_dir({}, dir)
-  with_client(function(client)
-    execute(client, ext.UNDO, params, function(err, result)
-      if err then
-        notify('undo failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif type(result) == 'table' then
-        local paths = type(result.paths) == 'table' and result.paths or {}
-        last_source = nil
-        append_line(('↶ took back %s (%s: %s) in %s'):format(
-          result.commit,
-          result.role,
-          result.summary,
-          params.dir or 'the workspace root'
-        ))
-        for _, p in ipairs(paths) do
-          append_line('  ' .. p)
-        end
-        notify(('took back %s (%s: %s); %d file%s restored or removed — :AutocreaOutput'):format(
-          result.commit,
-          result.role,
-          result.summary,
-          #paths,
-          #paths == 1 and '' or 's'
-        ))
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.UNDO, params, 'undo failed', function(result)
+    local paths = type(result.paths) == 'table' and result.paths or {}
+    last_source = nil
+    append_line(('↶ took back %s (%s: %s) in %s'):format(
+      result.commit,
+      result.role,
+      result.summary,
+      params.dir or 'the workspace root'
+    ))
+    for _, p in ipairs(paths) do
+      append_line('  ' .. p)
+    end
+    notify(('took back %s (%s: %s); %d file%s restored or removed — :AutocreaOutput'):format(
+      result.commit,
+      result.role,
+      result.summary,
+      #paths,
+      #paths == 1 and '' or 's'
+    ))
+  end, callback)
 end
 
 --- Runs autocrea.runRole. `params`: { role, dir? (default M.app_dir()), wait?, engine?,
@@ -489,25 +554,10 @@ function M.rerun(params, callback)
   if params.dir == nil then
     with_dir(params)
   end
-  with_client(function(client)
-    execute(client, ext.RUN_ROLE, params, function(err, result)
-      if err then
-        notify(('the re-run of %s did not start: %s'):format(params.role, err.message or vim.inspect(err)),
-          vim.log.levels.ERROR)
-      elseif ext.is_run_summary(result) then
-        run_finished(result)
-      elseif type(result) == 'table' and result.runId then
-        M.runs[result.runId] = 're-run of ' .. params.role
-        append_line(('▶ run %s: re-run of %s in %s'):format(result.runId, params.role, result.dir))
-        if M.options.open_output then
-          M.open_output()
-        end
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  local label = 're-run of ' .. params.role
+  execute(ext.RUN_ROLE, params, 'the ' .. label .. ' did not start', function(result)
+    run_started(result, label, label)
+  end, callback)
 end
 
 --- Runs autocrea.deploy: pushes the branch of `dir` (default M.app_dir()) to `remote` (default
@@ -519,21 +569,35 @@ function M.deploy(remote, dir, callback)
   end
   local to = params.remote or 'origin'
   notify(('pushing to %s…'):format(to))
-  with_client(function(client)
-    execute(client, ext.DEPLOY, params, function(err, result)
-      if err then
-        notify('deploy failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif type(result) == 'table' then
-        last_source = nil
-        append_line(('⇡ pushed to %s:'):format(to))
-        append_line(vim.trim(tostring(result.output or '')))
-        notify(('pushed the branch to %s — :AutocreaOutput'):format(to))
-      end
-      if callback then
-        callback(err, result)
-      end
-    end)
-  end)
+  execute(ext.DEPLOY, params, 'deploy failed', function(result)
+    last_source = nil
+    append_line(('⇡ pushed to %s:'):format(to))
+    append_line(vim.trim(tostring(result.output or '')))
+    notify(('pushed the branch to %s — :AutocreaOutput'):format(to))
+  end, callback)
+end
+
+--- Runs autocrea.audit on `dir` (default: the workspace root): the security rules over every
+--- file of the folder. The findings arrive as diagnostics; this lists them in the output buffer
+--- and notifies the counts. `callback(err, result)` gets { dir, filesAudited, errors, warnings,
+--- infos, findings }.
+function M.audit(dir, callback)
+  local params = (dir and dir ~= '') and { dir = dir } or vim.empty_dict()
+  local failed = ('the security audit of %s failed'):format(params.dir or 'the workspace')
+  execute(ext.AUDIT, params, failed, function(result)
+    local counts = findings_text(result)
+    local files = plural(result.filesAudited or 0, 'file')
+    last_source = nil
+    append_line(('⛨ audited %s in %s: %s'):format(files, result.dir, counts))
+    append_findings(result.findings)
+    local found = type(result.findings) == 'table' and #result.findings > 0
+    notify(('%s in %s of %s%s'):format(
+      counts,
+      files,
+      result.dir,
+      found and ' — :AutocreaOutput, or :lua vim.diagnostic.setqflist()' or ''
+    ), found and vim.log.levels.WARN or vim.log.levels.INFO)
+  end, callback)
 end
 
 --- Opens the README.md of the last finished run.
@@ -608,6 +672,17 @@ local function create_commands()
   vim.api.nvim_create_user_command('AutocreaDeploy', function(args)
     M.deploy(vim.trim(args.args))
   end, { nargs = '?', desc = 'AUTOCREA: push the branch to a remote (default origin)' })
+
+  vim.api.nvim_create_user_command('AutocreaAudit', function(args)
+    local dir = vim.trim(args.args)
+    -- Relative to Neovim's current directory (the server would take it relative to its root);
+    -- `%:h` is the current file's folder. normalize drops the slash `:p` puts after a folder.
+    M.audit(dir ~= '' and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(dir), ':p')) or nil)
+  end, {
+    nargs = '?',
+    complete = 'dir',
+    desc = 'AUTOCREA: audit a folder (default: the workspace) for security problems',
+  })
 
   vim.api.nvim_create_user_command('AutocreaOutput', M.open_output, { desc = 'AUTOCREA: show streamed output' })
   vim.api.nvim_create_user_command('AutocreaReadme', M.open_readme, { desc = 'AUTOCREA: open the last app README' })

@@ -104,7 +104,13 @@ async fn launch(
     // The app's commands run confined by this very binary (`autocrea __confine`).
     let confine = std::env::current_exe().ok();
     let req = RunRequest { run_id: run_id.clone(), idea, destination, config, confine, rerun };
-    let (cancel, done) = runs::start(server.client.clone(), server.runs.clone(), session.abilities, req);
+    let publish = runs::Publish {
+        diagnostics: server.diagnostics.clone(),
+        documents: server.documents.clone(),
+        encoding: session.encoding,
+    };
+    let (cancel, done) =
+        runs::start(server.client.clone(), server.runs.clone(), session.abilities, req, publish);
     if !wait {
         return Ok(serde_json::to_value(GenerateStarted { run_id, dir }).expect("serializes"));
     }

@@ -86,10 +86,13 @@ pub async fn undo(server: &Server, arguments: Vec<Value>) -> Result<Value> {
         message.push_str(&format!("; reload {} from disk", reload.join(", ")));
     }
     server.client.show_message(MessageType::INFO, message).await;
+    // The commit's first line names the role; the result has it in its own field.
+    let summary =
+        undone.summary.strip_prefix(&format!("{}: ", undone.role)).unwrap_or(&undone.summary).to_string();
     Ok(serde_json::to_value(UndoResult {
         commit: undone.id,
         role: undone.role,
-        summary: undone.summary,
+        summary,
         paths: undone.paths,
     })
     .expect("serializes"))

@@ -69,7 +69,10 @@ pub fn initialize(server: &Server, params: InitializeParams) -> InitializeResult
                 ..TextDocumentSyncOptions::default()
             })),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![crate::lsp::handlers::code_action::kind()]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    crate::lsp::handlers::code_action::kind(),
+                ]),
                 ..CodeActionOptions::default()
             })),
             execute_command_provider: Some(ExecuteCommandOptions {

@@ -1,0 +1,22 @@
+const express = require("express");
+const { requireAuth } = require("./auth");
+const { loadRows } = require("./reports");
+
+const app = express();
+app.use(express.json());
+
+const FIELDS = new Set(["amount", "quantity", "discount"]);
+
+app.post("/reports/computed-column", requireAuth, async (req, res) => {
+  const { field, factor } = req.body;
+  if (!FIELDS.has(field)) return res.status(400).json({ error: "unknown field" });
+  const rows = await loadRows(req.user.id);
+  const compute = (row) => Number(row[field]) * Number(factor);
+  res.json(rows.map((row) => ({ ...row, computed: compute(row) })));
+});
+
+app.get("/reports/fields", requireAuth, (req, res) => {
+  res.json([...FIELDS]);
+});
+
+app.listen(3000);

@@ -1,0 +1,29 @@
+import os
+
+from flask import Flask, abort, request, send_file
+from flask_login import LoginManager, current_user, login_required
+from werkzeug.utils import secure_filename
+
+app = Flask(__name__)
+app.secret_key = os.environ["SECRET_KEY"]
+login_manager = LoginManager(app)
+DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", "/srv/documents")
+
+
+@app.get("/documents")
+@login_required
+def list_documents():
+    folder = os.path.join(DOCUMENTS_DIR, str(current_user.id))
+    return {"documents": sorted(os.listdir(folder))}
+
+
+@app.get("/documents/download")
+@login_required
+def download_document():
+    requested = request.args.get("name", "")
+    filename = secure_filename(requested.strip())
+    folder = os.path.join(DOCUMENTS_DIR, str(current_user.id))
+    full_path = os.path.realpath(os.path.join(folder, filename))
+    if not full_path.startswith(os.path.realpath(folder) + os.sep) or not os.path.isfile(full_path):
+        abort(404)
+    return send_file(full_path, as_attachment=True)

@@ -1,0 +1,30 @@
+import { useState } from "react";
+import { useSearchParams } from "react-router-dom";
+import { login } from "./api";
+
+export default function LoginPage() {
+  const [params] = useSearchParams();
+  const [error, setError] = useState(null);
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const ok = await login(form.get("email"), form.get("password"));
+    if (!ok) {
+      setError("Invalid email or password");
+      return;
+    }
+    const requested = params.get("next") || "/";
+    const next = requested.startsWith("/") && !requested.startsWith("//") && !requested.startsWith("/\\") ? requested : "/";
+    window.location.href = next;
+  }
+
+  return (
+    <form onSubmit={onSubmit}>
+      <input name="email" type="email" required />
+      <input name="password" type="password" required />
+      {error && <p role="alert">{error}</p>}
+      <button type="submit">Sign in</button>
+    </form>
+  );
+}

@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+FROM node:20.18-alpine AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# @acme/* packages come from our private npm organisation
+RUN --mount=type=secret,id=npmrc,target=/app/.npmrc npm ci
+
+FROM node:20.18-alpine AS build
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+RUN npm run build
+
+FROM node:20.18-alpine
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/.next/standalone ./
+COPY --from=build /app/.next/static ./.next/static
+COPY --from=build /app/public ./public
+USER node
+EXPOSE 3000
+CMD ["node", "server.js"]
