@@ -28,6 +28,9 @@ fn generate_and_test(idea: &str, dir: &Path) -> (Value, AppSpec) {
     assert_eq!(out.status.code(), Some(0), "{summary:#}\n{stderr}");
     assert_eq!(summary["status"], "succeeded", "{summary:#}");
     assert_eq!(summary["tests"]["status"], "passed", "{summary:#}");
+    // The security role audited the app, and the offline engine's apps are clean.
+    assert_eq!(summary["security"]["status"], "done", "{summary:#}");
+    assert_eq!(summary["findings"], serde_json::json!([]), "{summary:#}");
 
     let spec = AppSpec::from_json(&std::fs::read_to_string(dir.join(".autocrea/spec.json")).unwrap())
         .expect("the saved spec is valid");

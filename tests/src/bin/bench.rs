@@ -32,6 +32,136 @@ fn main() {
     offline_generation();
     edits();
     model_engine();
+    audit();
+}
+
+/// A 10,000-line Python module with a sink every 50 lines.
+fn big_python() -> String {
+    let mut text = String::from(
+        "import os\nimport sqlite3\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n",
+    );
+    let mut i = 0;
+    while text.lines().count() < 10_000 {
+        text.push_str(&format!(
+            "\n@app.get(\"/items/{i}\")\ndef item_{i}():\n    name = request.args.get(\"name\", \"\")\n    total = {i} * 2 + len(name)\n    if total > 10:\n        total -= 1\n    db = sqlite3.connect(\"app.db\")\n    rows = db.execute(\"SELECT * FROM items WHERE name = ?\", (name,)).fetchall()\n    return {{\"rows\": rows, \"total\": total}}\n"
+        ));
+        if i % 5 == 0 {
+            text.push_str(&format!("\n\ndef unsafe_{i}(db, term):\n    return db.execute(f\"SELECT * FROM t WHERE x = '{{term}}'\")\n"));
+        }
+        i += 1;
+    }
+    text
+}
+
+/// The auditor: one 10,000-line file in process; typing into it over the protocol with the
+/// audit on and off (the ratio is what to watch); the generated apps audited.
+fn audit() {
+    let text = big_python();
+    let path = std::path::Path::new("big.py");
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..7 {
+        let started = Instant::now();
+        found = autocrea::audit::audit_text(path, &text).len();
+        times.push(started.elapsed());
+    }
+    println!(
+        "audit of a {}-line Python file in process: median {} ({found} findings)",
+        text.lines().count(),
+        ms(median(times))
+    );
+
+    // Typing: 300 single-character edits, each followed by a request the server can only
+    // answer after applying it; with the audit on, audits run in the background meanwhile.
+    let mut per_edit = Vec::new();
+    for on in [false, true] {
+        let root = tempfile::tempdir().unwrap();
+        let mut lsp = Lsp::spawn(&["lsp"]);
+        lsp.initialize(json!({
+            "processId": null,
+            "rootUri": autocrea_e2e::uri(root.path()),
+            "capabilities": {},
+            "initializationOptions": {"auditOnChange": on}
+        }));
+        let uri = autocrea_e2e::uri(&root.path().join("big.py"));
+        lsp.open(&uri, "python", &text);
+        let lines = text.lines().count() as u32;
+        let mut latencies = Vec::new();
+        for i in 0..300u32 {
+            let line = (i * 7919) % lines;
+            let started = Instant::now();
+            lsp.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": i + 2}, "contentChanges": [{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "text": " "}]}),
+            );
+            lsp.request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
+            )
+            .unwrap();
+            latencies.push(started.elapsed());
+            // A typist's pace: about 8 characters a second, so the debounced audit runs too.
+            if i % 20 == 19 && i != 299 {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+        // After the last edit: how long until its diagnostics arrive.
+        let started = Instant::now();
+        let last = 301;
+        let u = uri.clone();
+        if on {
+            lsp.wait_for("the last version's diagnostics", move |m| {
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == u.as_str()
+                    && m["params"]["version"] == last
+            });
+        }
+        let settle = started.elapsed();
+        latencies.sort();
+        let p50 = latencies[latencies.len() / 2];
+        let p99 = latencies[latencies.len() * 99 / 100];
+        per_edit.push(p50);
+        if on {
+            println!(
+                "typing into it over stdio, audit on: edit+request p50 {} p99 {}; diagnostics {} after the last edit (debounce {} ms)",
+                ms(p50),
+                ms(p99),
+                ms(settle),
+                autocrea::lsp::diagnostics::DEBOUNCE.as_millis()
+            );
+        } else {
+            println!("typing into it over stdio, audit off: edit+request p50 {} p99 {}", ms(p50), ms(p99));
+        }
+        lsp.shutdown_and_exit();
+    }
+    println!(
+        "typing latency with the audit on / off: {:.2}×",
+        per_edit[1].as_secs_f64() / per_edit[0].as_secs_f64()
+    );
+
+    // The generated apps, whole, from the command line.
+    let dir = tempfile::tempdir().unwrap();
+    for idea in
+        ["an e-commerce shop with Stripe payments", "a blog with comments", "a task tracker with login"]
+    {
+        let app = dir.path().join(idea.split_whitespace().last().unwrap());
+        let (code, _, err) = cli(&["generate", idea, "--dir", app.to_str().unwrap(), "--no-tests"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut times = Vec::new();
+    let mut out = String::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        let (_, o, _) = cli(&["audit", dir.path().to_str().unwrap()]);
+        times.push(started.elapsed());
+        out = o;
+    }
+    println!(
+        "autocrea audit of three generated apps: median {} (process start included): {}",
+        ms(median(times)),
+        out.lines().last().unwrap_or("")
+    );
+    println!("side by side with bandit and ruff on a labeled corpus: tests/audit-bench/run --corpus all");
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
