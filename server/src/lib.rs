@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod confine;
 pub mod engine;
+pub mod gateway;
 pub mod git;
 pub mod idea;
 pub mod lsp;

@@ -99,6 +99,34 @@ enum Command {
         #[arg(long)]
         remote: Option<String>,
     },
+    /// Run the account service: sign-in, credits, metered JoxCoder, Stripe billing.
+    /// Secrets come from the environment: JOXCODER_UPSTREAM_KEY, STRIPE_SECRET_KEY,
+    /// STRIPE_WEBHOOK_SECRET (also STRIPE_PRICE_ID_BASIC, STRIPE_PRICE_ID_PRO).
+    Gateway {
+        /// Address and port to serve on.
+        #[arg(long, default_value = "127.0.0.1:7676")]
+        listen: std::net::SocketAddr,
+        /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. Default: a SQLite file in your
+        /// data folder.
+        #[arg(long, env = "AUTOCREA_GATEWAY_DATABASE", hide_env_values = true)]
+        database: Option<String>,
+        /// The gateway's address as users reach it, for the links it gives out. Default:
+        /// http://<listen>.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// The JoxCoder endpoint model calls are forwarded to (with JOXCODER_UPSTREAM_KEY).
+        #[arg(long, env = "JOXCODER_UPSTREAM_URL")]
+        upstream_url: Option<String>,
+        /// Credits a month for the basic plan.
+        #[arg(long, default_value_t = 2000)]
+        basic_credits: i64,
+        /// Credits a month for the pro plan.
+        #[arg(long, default_value_t = 10_000)]
+        pro_credits: i64,
+        /// Behind a reverse proxy: the client's address is the last X-Forwarded-For entry.
+        #[arg(long)]
+        behind_proxy: bool,
+    },
     /// Audit files and folders for security problems (no network): findings with rule, CWE,
     /// severity and how to fix. Exits 1 when a finding at or above --fail-on exists.
     Audit {
@@ -142,8 +170,9 @@ fn parse_engine(s: &str) -> Result<EngineName, String> {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // A service logs its requests by default; the editor-side commands only warnings.
+    init_logging(if matches!(cli.command, Some(Command::Gateway { .. })) { "info" } else { "warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -215,6 +244,27 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Confine { writable, probe, command }) => confine(&writable, probe, &command),
+        Some(Command::Gateway {
+            listen,
+            database,
+            public_url,
+            upstream_url,
+            basic_credits,
+            pro_credits,
+            behind_proxy,
+        }) => {
+            let Some(database) = database.or_else(default_database_url) else {
+                eprintln!(
+                    "autocrea gateway: no data folder (HOME is not set); pass --database sqlite://PATH"
+                );
+                return ExitCode::FAILURE;
+            };
+            let mut config = autocrea::gateway::GatewayConfig::new(database).with_env(upstream_url);
+            config.public_url = public_url;
+            config.plans = autocrea::gateway::Plans { basic_credits, pro_credits };
+            config.behind_proxy = behind_proxy;
+            runtime.block_on(gateway(config, listen))
+        }
         Some(Command::Audit { paths, format, fail_on }) => audit(paths, &format, fail_on),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
@@ -273,6 +323,52 @@ fn confine(writable: &[PathBuf], probe: bool, command: &[String]) -> ExitCode {
     }
 }
 
+/// `sqlite://` URL of the default database file, its folder created.
+fn default_database_url() -> Option<String> {
+    let path = autocrea::gateway::default_database_path()?;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    Some(format!("sqlite://{}?mode=rwc", path.display()))
+}
+
+async fn gateway(config: autocrea::gateway::GatewayConfig, listen: std::net::SocketAddr) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("autocrea gateway: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => eprintln!("autocrea gateway: listening on http://{addr}"),
+        Err(e) => eprintln!("autocrea gateway: listening ({e})"),
+    }
+    // Ctrl-C, or SIGTERM from a service manager or container runtime: finish what is in flight.
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                },
+                Err(_) => drop(tokio::signal::ctrl_c().await),
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match autocrea::gateway::serve(config, listener, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("autocrea gateway: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `autocrea audit`: 0 clean, 1 findings at or above `fail_on`, 2 a path could not be read.
 fn audit(paths: Vec<PathBuf>, format: &str, fail_on: Severity) -> ExitCode {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
@@ -315,10 +411,10 @@ fn serve(runtime: &tokio::runtime::Runtime) -> ExitCode {
     std::process::exit(code)
 }
 
-/// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`.
-fn init_logging() {
+/// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`, else `default`.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AUTOCREA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub mod fakes;
+pub mod gateway;
 pub mod scripted;
 
 /// Model settings from the environment of whoever runs the tests; every spawned `autocrea`

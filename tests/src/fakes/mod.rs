@@ -18,6 +18,7 @@
 
 mod anthropic;
 mod openai;
+pub mod stripe;
 mod tgi;
 
 use std::collections::VecDeque;
@@ -256,35 +257,32 @@ struct State {
     served: u64,
 }
 
-/// A fake provider listening on `127.0.0.1:<ephemeral>`, served from its own thread and tokio
-/// runtime (usable from synchronous and async tests alike). Stops when dropped.
+/// A fake provider listening on `127.0.0.1:<ephemeral>` (see [`Served`]). Stops when dropped.
 pub struct FakeModel {
-    addr: SocketAddr,
+    server: Served,
     state: Arc<Mutex<State>>,
+}
+
+/// An axum app served on `127.0.0.1:<ephemeral>` from its own thread and runtime (usable from
+/// synchronous and async tests alike); stops when dropped.
+pub(crate) struct Served {
+    pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl FakeModel {
-    pub fn start(protocol: Protocol) -> FakeModel {
-        FakeModel::start_with(FakeConfig::new(protocol))
-    }
-
-    pub fn start_with(config: FakeConfig) -> FakeModel {
+impl Served {
+    pub fn start(name: &str, app: axum::Router) -> Served {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
-        let state =
-            Arc::new(Mutex::new(State { config, script: VecDeque::new(), requests: Vec::new(), served: 0 }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shared = state.clone();
         let thread = std::thread::Builder::new()
-            .name(format!("fake-model-{}", addr.port()))
+            .name(format!("{name}-{}", addr.port()))
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    let app = axum::Router::new().fallback(handle).with_state(shared);
                     tokio::select! {
                         _ = axum::serve(listener, app) => {}
                         _ = stopped => {}
@@ -294,16 +292,41 @@ impl FakeModel {
                 rt.shutdown_timeout(Duration::from_millis(50));
             })
             .expect("spawn fake server thread");
-        FakeModel { addr, state, stop: Some(stop), thread: Some(thread) }
+        Served { addr, stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl FakeModel {
+    pub fn start(protocol: Protocol) -> FakeModel {
+        FakeModel::start_with(FakeConfig::new(protocol))
+    }
+
+    pub fn start_with(config: FakeConfig) -> FakeModel {
+        let state =
+            Arc::new(Mutex::new(State { config, script: VecDeque::new(), requests: Vec::new(), served: 0 }));
+        let server =
+            Served::start("fake-model", axum::Router::new().fallback(handle).with_state(state.clone()));
+        FakeModel { server, state }
     }
 
     /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr
     }
 
     /// Appends a reply to the script; replies are consumed in order, one per model call.
@@ -320,17 +343,6 @@ impl FakeModel {
     /// Scripted replies not consumed yet.
     pub fn pending_replies(&self) -> usize {
         self.state.lock().unwrap().script.len()
-    }
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
