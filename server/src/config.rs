@@ -349,13 +349,13 @@ mod tests {
         check(
             json!({"autocrea": {"engine": "offline", "runTests": false, "targetFolder": "apps", "maxFileBytes": 10}}),
             expect_test::expect![[r#"
-                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
+                Config { engine: Some(Offline), fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: Some("apps"), run_tests: false, overwrite: false, max_file_bytes: 10, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true, gateway_url: None, credentials: Credentials { account: None, openai: None, anthropic: None, joxcoder: None } }
                 []"#]],
         );
         check(
             json!({"overwrite": true, "testTimeoutSecs": 5}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: true, max_file_bytes: 1048576, test_timeout_secs: 5, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true, gateway_url: None, credentials: Credentials { account: None, openai: None, anthropic: None, joxcoder: None } }
                 []"#]],
         );
     }
@@ -365,18 +365,18 @@ mod tests {
         check(
             json!({"engine": "gpt-9", "runTests": "yes", "maxFileBytes": -1, "colour": "blue"}),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true, gateway_url: None, credentials: Credentials { account: None, openai: None, anthropic: None, joxcoder: None } }
                 [
                     "setting `autocrea.engine`: expected auto, or one of joxcoder, openai, anthropic, local, offline, got \"gpt-9\"; using the default",
                     "setting `autocrea.maxFileBytes`: expected a positive whole number of bytes, got -1; using the default",
                     "setting `autocrea.runTests`: expected true or false, got \"yes\"; using the default",
-                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange)",
+                    "unknown setting `autocrea.colour` ignored (known: engine, fallback, joxcoder, openai, anthropic, local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes, testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange, gatewayUrl)",
                 ]"#]],
         );
         check(
             json!([1, 2]),
             expect_test::expect![[r#"
-                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true }
+                Config { engine: None, fallback: None, joxcoder: Endpoint { url: None, model: None, protocol: None }, openai: Endpoint { url: None, model: None, protocol: None }, anthropic: Endpoint { url: None, model: None, protocol: None }, local: Endpoint { url: None, model: None, protocol: None }, roles: {}, repair_rounds: 3, timeouts: Timeouts { connect: 10s, first_token: 120s, idle: 60s }, target_folder: None, run_tests: true, overwrite: false, max_file_bytes: 1048576, test_timeout_secs: 600, commit_user_changes: false, git_email: "autocrea@localhost", auto_fix: false, audit_on_change: true, gateway_url: None, credentials: Credentials { account: None, openai: None, anthropic: None, joxcoder: None } }
                 [
                     "settings must be an object; using defaults",
                 ]"#]],

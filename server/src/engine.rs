@@ -207,10 +207,14 @@ fn provider(name: EngineName, config: &Config) -> Result<Option<Provider>> {
                 // unless a protocol is set).
                 None => match &creds.account {
                     Some(account) => {
-                        let url = format!("{}/v1/joxcoder", account.gateway);
-                        let (protocol, url) =
-                            joxcoder_protocol(&url, Some(config.joxcoder.protocol.as_deref().unwrap_or("chat")))?;
-                        let mut p = make(protocol, url, model, Some(account.token.clone()), "your AUTOCREA sign-in");
+                        // `<gateway>/v1/joxcoder/<path>` reaches `<upstream>/<path>`.
+                        let base = format!("{}/v1/joxcoder", account.gateway);
+                        let (protocol, url) = match config.joxcoder.protocol.as_deref().unwrap_or("chat") {
+                            "chat" => (Protocol::OpenAiChat, format!("{base}/v1")),
+                            other => joxcoder_protocol(&base, Some(other))?,
+                        };
+                        let mut p =
+                            make(protocol, url, model, Some(account.token.clone()), "your AUTOCREA sign-in");
                         p.metered = true;
                         Some(p)
                     }

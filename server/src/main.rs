@@ -12,6 +12,8 @@ use autocrea::engine::EngineName;
 use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest, RunStatus, TestStatus};
 use autocrea::spec::Role;
 use clap::{Parser, Subcommand};
+
+mod cli_account;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -138,6 +140,32 @@ enum Command {
         /// Lowest severity that makes the exit code 1: info, warning or error.
         #[arg(long, default_value = "warning", value_parser = parse_severity)]
         fail_on: Severity,
+    },
+    /// Sign in to your AUTOCREA account (device code: confirm it in the browser). Every editor
+    /// on this machine shares the sign-in.
+    Login {
+        /// The gateway to sign in at (default: AUTOCREA_GATEWAY_URL, else the hosted one).
+        #[arg(long)]
+        gateway: Option<String>,
+        /// Print the page to open instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sign out (the token is revoked and removed from the keyring).
+    Logout,
+    /// Signed in or not, plan, credit balance, the engine a run would use, stored keys.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your own provider keys, kept in the OS keyring: `keys set openai [KEY]` (the key from
+    /// stdin when not given), `keys delete anthropic`, `keys list`.
+    Keys {
+        /// set, delete or list.
+        action: String,
+        /// openai, anthropic or joxcoder.
+        provider: Option<String>,
+        key: Option<String>,
     },
     /// Print the JSON Schema of the app spec (`.autocrea/spec.json`).
     Schema,
@@ -266,6 +294,12 @@ fn main() -> ExitCode {
             runtime.block_on(gateway(config, listen))
         }
         Some(Command::Audit { paths, format, fail_on }) => audit(paths, &format, fail_on),
+        Some(Command::Login { gateway, no_browser }) => {
+            runtime.block_on(cli_account::login(gateway, no_browser))
+        }
+        Some(Command::Logout) => runtime.block_on(cli_account::logout()),
+        Some(Command::Status { json }) => runtime.block_on(cli_account::status(json)),
+        Some(Command::Keys { action, provider, key }) => cli_account::keys(&action, provider.as_deref(), key),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
@@ -455,6 +489,14 @@ async fn run(
         }
     });
     let confine = std::env::current_exe().ok();
+    // The sign-in and stored keys, read from the credential store.
+    let mut config = config;
+    config.credentials = tokio::task::spawn_blocking(|| {
+        let store = autocrea::account::Store::open();
+        autocrea::account::load(&store, None)
+    })
+    .await
+    .unwrap_or_default();
     let req = RunRequest { run_id: pipeline::new_run_id(), idea, destination, config, confine, rerun };
     let summary = pipeline::run(req, &DiskSink, &Terminal, cancel).await;
     if json {

@@ -537,7 +537,8 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
                 Ok(())
             }
             Err(e) => {
-                if let crate::account::AccountError::InsufficientCredits { balance, price, upgrade_url } = &e {
+                if let crate::account::AccountError::InsufficientCredits { balance, price, upgrade_url } = &e
+                {
                     self.summary.credits = Some(Credits {
                         charged: None,
                         balance: *balance,

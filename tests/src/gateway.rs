@@ -327,6 +327,22 @@ impl Browser {
         self.send(request).await
     }
 
+    /// The user opens a device sign-in page (`page`, as the client was told), logs in as
+    /// `email` when asked, and approves `user_code`.
+    pub async fn approve_device(&mut self, page: &str, email: &str, user_code: &str) -> Answer {
+        let link = page.strip_prefix(self.base.as_str()).unwrap_or(page).to_string();
+        let first = self.get(&link).await;
+        if first.status == 303 {
+            let logged_in = self.log_in(email, PASSWORD, &link).await;
+            assert_eq!(logged_in.status, 303, "{}", logged_in.text);
+        }
+        let confirm = self.get(&link).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.text);
+        assert!(confirm.text.contains(user_code), "the page shows the code: {}", confirm.text);
+        let token = csrf(&confirm.text);
+        self.post_form("/device", &[("csrf", &token), ("user_code", user_code), ("action", "approve")]).await
+    }
+
     /// Opens the log-in page and logs in; returns where it was sent next.
     pub async fn log_in(&mut self, email: &str, password: &str, next: &str) -> Answer {
         let form = self.get(&format!("/login?next={}", encode(next))).await;

@@ -30,15 +30,27 @@ pub const MODEL_ENV: &[&str] = &[
     "ANTHROPIC_MODEL",
     "AUTOCREA_LOCAL_BASE_URL",
     "AUTOCREA_LOCAL_MODEL",
+    "AUTOCREA_TOKEN",
+    "AUTOCREA_GATEWAY_URL",
+    "AUTOCREA_CREDENTIAL_STORE",
 ];
 
-/// A command for the `autocrea` binary with a clean model environment.
+/// A command for the `autocrea` binary with a clean model environment, and credentials kept
+/// in a file of this test process (never the developer's keyring or sign-in).
 pub fn autocrea_command() -> Command {
     let mut cmd = Command::new(autocrea_bin());
     for var in MODEL_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("AUTOCREA_CREDENTIAL_STORE", "file").env("XDG_CONFIG_HOME", private_config_home());
     cmd
+}
+
+/// A config folder for this test process, so credentials written by one test process never
+/// reach another.
+pub fn private_config_home() -> &'static Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().expect("a temp dir")).path()
 }
 
 /// How long any single wait may take before the test fails.
@@ -109,6 +121,8 @@ pub struct Lsp {
     /// Called with each `workspace/applyEdit` request before it is answered; may return
     /// messages to send first (e.g. a cancel).
     pub on_apply_edit: Option<Box<dyn FnMut(usize) -> Vec<Value>>>,
+    /// The action chosen in answer to `window/showMessageRequest` (none: dismissed).
+    pub message_action: Option<String>,
     apply_edit_count: usize,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
@@ -162,6 +176,7 @@ impl Lsp {
             apply_edits: ApplyEdits::Buffers,
             buffers: BTreeMap::new(),
             on_apply_edit: None,
+            message_action: None,
             apply_edit_count: 0,
             stderr,
         }
@@ -291,6 +306,11 @@ impl Lsp {
                     }
                 }
             }
+            "window/showMessageRequest" => match &self.message_action {
+                Some(title) => json!({"title": title}),
+                None => Value::Null,
+            },
+            "window/showDocument" => json!({"success": true}),
             // window/workDoneProgress/create, client/registerCapability, …
             _ => Value::Null,
         }

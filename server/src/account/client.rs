@@ -9,9 +9,13 @@ use crate::model::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("could not reach the AUTOCREA gateway at {gateway} ({detail}); check your network, or AUTOCREA_GATEWAY_URL")]
+    #[error(
+        "could not reach the AUTOCREA gateway at {gateway} ({detail}); check your network, or AUTOCREA_GATEWAY_URL"
+    )]
     Unreachable { gateway: String, detail: String },
-    #[error("your AUTOCREA sign-in is no longer valid (signed out elsewhere, or revoked); sign in again (`autocrea login`, or the editor's AUTOCREA: Sign in)")]
+    #[error(
+        "your AUTOCREA sign-in is no longer valid (signed out elsewhere, or revoked); sign in again (`autocrea login`, or the editor's AUTOCREA: Sign in)"
+    )]
     NotSignedIn,
     #[error(
         "your AUTOCREA balance is {balance} credits and a generation needs {price}: upgrade your plan at {upgrade_url}, or run with your own OpenAI or Anthropic key or the offline engine"
@@ -80,14 +84,20 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(url: &str) -> Gateway {
-        Gateway { url: url.trim_end_matches('/').to_string(), http: crate::model::provider::http_client(Duration::from_secs(10)) }
+        Gateway {
+            url: url.trim_end_matches('/').to_string(),
+            http: crate::model::provider::http_client(Duration::from_secs(10)),
+        }
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> AccountError {
         AccountError::Unreachable { gateway: self.url.clone(), detail: e.to_string() }
     }
 
-    async fn read<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, AccountError> {
+    async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, AccountError> {
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|e| self.unreachable(&e))?;
         let json: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
@@ -98,14 +108,24 @@ impl Gateway {
             return Err(AccountError::InsufficientCredits {
                 balance: json["balance"].as_i64().unwrap_or(0),
                 price: json["price"].as_i64().unwrap_or(0),
-                upgrade_url: json["upgrade_url"].as_str().unwrap_or(&format!("{}/billing", self.url)).to_string(),
+                upgrade_url: json["upgrade_url"]
+                    .as_str()
+                    .unwrap_or(&format!("{}/billing", self.url))
+                    .to_string(),
             });
         }
         if !(200..300).contains(&status) {
-            let message = json["message"].as_str().or(json["error"].as_str()).map(str::to_string).unwrap_or_else(|| body.chars().take(200).collect());
+            let message = json["message"]
+                .as_str()
+                .or(json["error"].as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| body.chars().take(200).collect());
             return Err(AccountError::Gateway { status, message });
         }
-        serde_json::from_value(json).map_err(|e| AccountError::Gateway { status, message: format!("an answer this client does not understand ({e})") })
+        serde_json::from_value(json).map_err(|e| AccountError::Gateway {
+            status,
+            message: format!("an answer this client does not understand ({e})"),
+        })
     }
 
     /// Starts a device sign-in (RFC 8628).
@@ -125,7 +145,11 @@ impl Gateway {
         let response = self
             .http
             .post(format!("{}/v1/device/token", self.url))
-            .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", device_code), ("client_id", "autocrea")])
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+                ("client_id", "autocrea"),
+            ])
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -144,15 +168,24 @@ impl Gateway {
             other => {
                 return Err(AccountError::Gateway {
                     status,
-                    message: body["error_description"].as_str().or(other).unwrap_or("an unexpected answer").to_string(),
+                    message: body["error_description"]
+                        .as_str()
+                        .or(other)
+                        .unwrap_or("an unexpected answer")
+                        .to_string(),
                 });
             }
         })
     }
 
     pub async fn me(&self, token: &Secret) -> Result<Me, AccountError> {
-        let response =
-            self.http.get(format!("{}/v1/me", self.url)).bearer_auth(token.expose()).send().await.map_err(|e| self.unreachable(&e))?;
+        let response = self
+            .http
+            .get(format!("{}/v1/me", self.url))
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
         self.read(response).await
     }
 
@@ -167,7 +200,9 @@ impl Gateway {
             .map_err(|e| self.unreachable(&e))?;
         match response.status().as_u16() {
             204 | 200 | 401 => Ok(()),
-            status => Err(AccountError::Gateway { status, message: response.text().await.unwrap_or_default() }),
+            status => {
+                Err(AccountError::Gateway { status, message: response.text().await.unwrap_or_default() })
+            }
         }
     }
 
@@ -207,6 +242,9 @@ impl Gateway {
             .await
             .map_err(|e| self.unreachable(&e))?;
         let answer: serde_json::Value = self.read(response).await?;
-        answer["url"].as_str().map(str::to_string).ok_or(AccountError::Gateway { status: 200, message: "no checkout URL in the answer".into() })
+        answer["url"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(AccountError::Gateway { status: 200, message: "no checkout URL in the answer".into() })
     }
 }

@@ -143,8 +143,8 @@ pub enum SignInError {
     Store(String),
 }
 
-/// The device sign-in: asks for a code, hands it to `show` (print it, open the browser), polls
-/// until the user approves, stores the token, and answers who signed in.
+/// The device sign-in: asks for a code, hands it to `show` (print it, open the browser), then
+/// [`complete_sign_in`].
 pub async fn sign_in(
     store: &Store,
     gateway: &Gateway,
@@ -153,6 +153,17 @@ pub async fn sign_in(
 ) -> Result<Me, SignInError> {
     let code = gateway.device_code().await?;
     show(&code);
+    complete_sign_in(store, gateway, &code, cancel).await
+}
+
+/// Polls until the user approves the code (slowing down when asked), stores the token and
+/// the gateway, and answers who signed in.
+pub async fn complete_sign_in(
+    store: &Store,
+    gateway: &Gateway,
+    code: &DeviceCode,
+    cancel: &CancellationToken,
+) -> Result<Me, SignInError> {
     let mut interval = Duration::from_secs(code.interval.max(1));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(code.expires_in.max(1));
     let token = loop {
@@ -172,15 +183,20 @@ pub async fn sign_in(
         }
     };
     let me = gateway.me(&token).await?;
-    let (store, url, value) = (store.clone(), gateway.url.clone(), token.expose().to_string());
+    save(store, &gateway.url, &token).await?;
+    Ok(me)
+}
+
+/// Stores a token and the gateway that issued it.
+pub async fn save(store: &Store, gateway: &str, token: &Secret) -> Result<(), SignInError> {
+    let (store, url, value) = (store.clone(), gateway.to_string(), token.expose().to_string());
     tokio::task::spawn_blocking(move || {
         store.set(store::ACCOUNT_GATEWAY, &url)?;
         store.set(store::ACCOUNT_TOKEN, &value)
     })
     .await
     .map_err(|e| SignInError::Store(e.to_string()))?
-    .map_err(|e| SignInError::Store(e.to_string()))?;
-    Ok(me)
+    .map_err(|e| SignInError::Store(e.to_string()))
 }
 
 /// Signs out: the token is revoked at the gateway (if it answers) and removed from the store.
@@ -188,7 +204,8 @@ pub async fn sign_in(
 pub async fn sign_out(store: &Store, gateway_setting: Option<&str>) -> Result<Option<String>, String> {
     let s = store.clone();
     let setting = gateway_setting.map(str::to_string);
-    let creds = tokio::task::spawn_blocking(move || load(&s, setting.as_deref())).await.map_err(|e| e.to_string())?;
+    let creds =
+        tokio::task::spawn_blocking(move || load(&s, setting.as_deref())).await.map_err(|e| e.to_string())?;
     let mut warning = None;
     if let Some(account) = creds.account.filter(|a| !a.from_env)
         && let Err(e) = Gateway::new(&account.gateway).revoke(&account.token).await
@@ -233,7 +250,12 @@ pub struct Status {
 }
 
 /// The status for these credentials: the account asked at its gateway.
-pub async fn status(store: &Store, creds: &Credentials, gateway_setting: Option<&str>, engine: &str) -> Status {
+pub async fn status(
+    store: &Store,
+    creds: &Credentials,
+    gateway_setting: Option<&str>,
+    engine: &str,
+) -> Status {
     let mut keys = Vec::new();
     for p in KeyProvider::ALL {
         let present = match p {
@@ -247,7 +269,11 @@ pub async fn status(store: &Store, creds: &Credentials, gateway_setting: Option<
     }
     let mut status = Status {
         signed_in: false,
-        gateway: creds.account.as_ref().map(|a| a.gateway.clone()).unwrap_or_else(|| gateway_url(gateway_setting, None)),
+        gateway: creds
+            .account
+            .as_ref()
+            .map(|a| a.gateway.clone())
+            .unwrap_or_else(|| gateway_url(gateway_setting, None)),
         engine: engine.to_string(),
         credential_store: store.describe(),
         keys,

@@ -100,7 +100,9 @@ impl Store {
 
     pub fn set(&self, name: &str, value: &str) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Keyring => entry(name)?.set_password(value).map_err(|e| StoreError::Keyring(e.to_string())),
+            Backend::Keyring => {
+                entry(name)?.set_password(value).map_err(|e| StoreError::Keyring(e.to_string()))
+            }
             Backend::File(path) => {
                 let mut file = read_file(path)?;
                 file.entries.insert(name.to_string(), value.to_string());
@@ -145,8 +147,8 @@ fn read_file(path: &Path) -> Result<CredentialsFile, StoreError> {
         }
         Err(e) => return Err(err(format!("cannot read it: {e}"))),
     };
-    let file: CredentialsFile =
-        serde_json::from_str(&text).map_err(|e| err(format!("it is not a credentials file ({e}); move it away and sign in again")))?;
+    let file: CredentialsFile = serde_json::from_str(&text)
+        .map_err(|e| err(format!("it is not a credentials file ({e}); move it away and sign in again")))?;
     if file.version > FILE_VERSION {
         return Err(err(format!(
             "it was written by a newer AUTOCREA (format {}, this one reads {FILE_VERSION}); update autocrea",
@@ -177,7 +179,9 @@ fn write_file(path: &Path, file: &CredentialsFile) -> Result<(), StoreError> {
     }
     let body = CredentialsFile { version: FILE_VERSION, entries: file.entries.clone() };
     let text = serde_json::to_string_pretty(&body).expect("serializes");
-    tmp.write_all(text.as_bytes()).and_then(|_| tmp.as_file().sync_all()).map_err(|e| err(format!("cannot write: {e}")))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| err(format!("cannot write: {e}")))?;
     tmp.persist(path).map_err(|e| err(format!("cannot replace it: {}", e.error)))?;
     Ok(())
 }
@@ -199,7 +203,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-            assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
         }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"version\": 1"), "{text}");

@@ -88,6 +88,7 @@ pub fn start(
     let (done_tx, done_rx) = oneshot::channel();
     let token = cancel.clone();
     let span = tracing::info_span!("run", id = %req.run_id);
+    let account = req.config.credentials.account.clone();
     tokio::spawn(async move {
         let run_id = req.run_id.clone();
         let title = format!("AUTOCREA: {}", short(&req.idea, 60));
@@ -160,7 +161,14 @@ pub fn start(
             RunStatus::Cancelled => MessageType::WARNING,
             RunStatus::Failed => MessageType::ERROR,
         };
-        client.show_message(kind, summary.headline()).await;
+        // A balance that could not cover the run: offer the upgrade instead of a plain error.
+        match summary.credits.as_ref().and_then(|c| c.upgrade_url.clone()) {
+            Some(upgrade_url) if summary.status == RunStatus::Failed => {
+                let (client, message) = (client.clone(), summary.headline());
+                tokio::spawn(super::handlers::account::offer_upgrade(client, message, account, upgrade_url));
+            }
+            _ => client.show_message(kind, summary.headline()).await,
+        }
         // Last: a client that waits for runFinished has everything else by then.
         client.send_notification::<RunFinished>(summary.clone()).await;
         let _ = done_tx.send(summary);

@@ -187,6 +187,10 @@ impl LanguageServer for Server {
             ext::UNDO => handlers::git::undo(self, params.arguments).await.map(Some),
             ext::DEPLOY => handlers::git::deploy(self, params.arguments).await.map(Some),
             ext::AUDIT => handlers::audit::audit(self, params.arguments).await.map(Some),
+            ext::SIGN_IN => handlers::account::sign_in(self, params.arguments).await.map(Some),
+            ext::SIGN_OUT => handlers::account::sign_out(self).await.map(Some),
+            ext::STATUS => handlers::account::status(self).await.map(Some),
+            ext::SET_API_KEY => handlers::account::set_api_key(self, params.arguments).await.map(Some),
             other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
                 "unknown command {other:?}; AUTOCREA's commands are {}",
                 ext::COMMANDS.join(", ")

@@ -67,7 +67,9 @@ pub enum ModelError {
     Unauthorized { engine: String, key_source: String },
     #[error("{engine} answered 403: {message}")]
     Forbidden { engine: String, message: String },
-    #[error("the AUTOCREA balance cannot cover more of this run ({message}); upgrade your plan, or run with your own key or the offline engine")]
+    #[error(
+        "the AUTOCREA balance cannot cover more of this run ({message}); upgrade your plan, or run with your own key or the offline engine"
+    )]
     OutOfCredits { message: String },
     #[error("model `{model}` was not found at {url} ({message})")]
     ModelNotFound { model: String, url: String, message: String },

@@ -55,6 +55,7 @@ async fn settings(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), loaded.wait_for(|l| *l)).await;
     let session = server.snapshot();
     let mut config = session.config.clone();
+    config.credentials = super::account::credentials(server).await;
     if let Some(engine) = engine {
         config.engine = match engine {
             "auto" => None,

@@ -101,4 +101,7 @@ pub async fn initialized(server: &Server) {
     }
     super::configuration::pull(server).await;
     server.settings_loaded.send_replace(true);
+    // The account: its status once, then whenever the store changes (another editor, the CLI).
+    let store = super::account::store(server).await;
+    super::account::watch(server, store);
 }
