@@ -10,9 +10,10 @@ use autocrea::config::Config;
 use autocrea::engine::Engine;
 use tokio_util::sync::CancellationToken;
 
-fn open_store() -> Store {
+/// The store; `writing` tells where credentials are about to go when that is the file.
+fn open_store(writing: bool) -> Store {
     let store = Store::open();
-    if let Some(w) = &store.warning {
+    if let (true, Some(w)) = (writing, &store.warning) {
         eprintln!("autocrea: {w}");
     }
     store
@@ -20,7 +21,7 @@ fn open_store() -> Store {
 
 /// Device sign-in: prints the code and the page (and opens it unless `no_browser`), waits.
 pub async fn login(gateway: Option<String>, no_browser: bool) -> ExitCode {
-    let store = tokio::task::spawn_blocking(open_store).await.expect("store opens");
+    let store = tokio::task::spawn_blocking(|| open_store(true)).await.expect("store opens");
     let gateway = Gateway::new(&account::gateway_url(gateway.as_deref(), None));
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
@@ -58,7 +59,7 @@ pub async fn login(gateway: Option<String>, no_browser: bool) -> ExitCode {
 }
 
 pub async fn logout() -> ExitCode {
-    let store = tokio::task::spawn_blocking(open_store).await.expect("store opens");
+    let store = tokio::task::spawn_blocking(|| open_store(false)).await.expect("store opens");
     match account::sign_out(&store, None).await {
         Ok(warning) => {
             if let Some(w) = warning {
@@ -75,7 +76,7 @@ pub async fn logout() -> ExitCode {
 }
 
 pub async fn status(json: bool) -> ExitCode {
-    let store = tokio::task::spawn_blocking(open_store).await.expect("store opens");
+    let store = tokio::task::spawn_blocking(|| open_store(false)).await.expect("store opens");
     let s = store.clone();
     let creds = tokio::task::spawn_blocking(move || account::load(&s, None)).await.unwrap_or_default();
     let config = Config { credentials: creds.clone(), ..Config::default() };
@@ -111,7 +112,7 @@ pub async fn status(json: bool) -> ExitCode {
 /// `autocrea keys set PROVIDER [KEY]` (the key from stdin when not given, so it stays out of
 /// the shell's history), `keys delete PROVIDER`, `keys list`.
 pub fn keys(action: &str, provider: Option<&str>, key: Option<String>) -> ExitCode {
-    let store = open_store();
+    let store = open_store(action == "set");
     let provider = match (action, provider.map(KeyProvider::parse)) {
         ("list", _) => {
             for p in KeyProvider::ALL {

@@ -34,10 +34,14 @@ pub async fn store(server: &Server) -> Store {
     let opened = tokio::task::spawn_blocking(Store::open)
         .await
         .unwrap_or_else(|_| Store::file(account::store::default_file()));
-    if let Some(warning) = &opened.warning {
+    server.store.get_or_init(|| opened).clone()
+}
+
+/// Says where a credential was just kept, when that is the file rather than the keyring.
+async fn tell_if_file(server: &Server, store: &Store) {
+    if let Some(warning) = &store.warning {
         server.client.show_message(MessageType::WARNING, format!("AUTOCREA: {warning}")).await;
     }
-    server.store.get_or_init(|| opened).clone()
 }
 
 /// The credentials as they are now (blocking reads, off the async threads).
@@ -131,6 +135,11 @@ pub async fn sign_in(server: &Server, arguments: Vec<Value>) -> Result<Value> {
         )
         .await;
         let result = account::complete_sign_in(&store, &gateway, &poll_code, &poll_cancel).await;
+        if result.is_ok()
+            && let Some(warning) = &store.warning
+        {
+            client.show_message(MessageType::WARNING, format!("AUTOCREA: {warning}")).await;
+        }
         let message = match &result {
             Ok(me) => {
                 format!("AUTOCREA: signed in as {} ({} plan, {} credits)", me.email, me.plan, me.balance)
@@ -181,6 +190,7 @@ pub async fn set_api_key(server: &Server, arguments: Vec<Value>) -> Result<Value
     .await
     .map_err(|_| Error::internal_error())?
     .map_err(|e| failed(e.to_string()))?;
+    tell_if_file(server, server.store.get().expect("opened above")).await;
     let status = current_status(server).await;
     push(&server.client, status.clone()).await;
     Ok(value(status))
