@@ -60,6 +60,7 @@ fn each_role_is_a_commit_on_its_own_branch_and_undo_takes_steps_back() {
         .request("workspace/executeCommand", json!({"command": "autocrea.undo", "arguments": [{"dir": dir}]}))
         .unwrap();
     assert_eq!(undone["role"], "tester");
+    assert!(undone["summary"].as_str().unwrap().starts_with("wrote "), "without the role: {undone}");
     assert!(!test_file.exists());
     let after = files_below(&dir);
     assert_eq!(before.len() - after.len(), 5, "{after:?}");
