@@ -31,8 +31,10 @@ local M = {}
 ---                   applies its findings' fixes as its own commit on the run's branch)
 ---   auditOnChange   boolean, default true (audit open files as they change and publish the
 ---                   findings as diagnostics)
+---   gatewayUrl      http(s) URL of the account service (default: AUTOCREA_GATEWAY_URL, else the
+---                   hosted gateway)
 --- API keys are never settings: they come from the environment of the server (JOXCODER_API_KEY,
---- OPENAI_API_KEY, ANTHROPIC_API_KEY).
+--- OPENAI_API_KEY, ANTHROPIC_API_KEY) or the credential store (autocrea.setApiKey).
 M.CONFIG_SECTION = 'autocrea'
 
 M.ENGINES = { 'joxcoder', 'openai', 'anthropic', 'local', 'offline' }
@@ -68,6 +70,26 @@ M.DEPLOY = 'autocrea.deploy'
 --- Code actions (kind "quickfix") at a finding: "AUTOCREA: <fix title>" (preferred) and
 --- "AUTOCREA: ignore this finding (<rule>)", which inserts an `autocrea-ignore: <rule>` comment.
 M.AUDIT = 'autocrea.audit'
+--- autocrea.signIn, arguments { { wait?, gateway? } } or none → SignInStarted
+---   { userCode, verificationUri, verificationUriComplete?, expiresIn (seconds) } at once, or with
+---   wait = true the Status once signed in. The server shows the code (window/showMessage), opens
+---   the page (window/showDocument, external = true), reports work-done progress while it polls
+---   the gateway, then says "signed in as …" and pushes autocrea/status. gateway: another gateway
+---   than the configured one.
+M.SIGN_IN = 'autocrea.signIn'
+--- autocrea.signOut → Status: the token is revoked at the gateway and removed from the store.
+M.SIGN_OUT = 'autocrea.signOut'
+--- autocrea.status → Status.
+M.STATUS = 'autocrea.status'
+--- autocrea.setApiKey, arguments { { provider, key } } → Status: stores the user's own key of
+---   `provider` (one of M.KEY_PROVIDERS) in the credential store; key = vim.NIL removes it.
+M.SET_API_KEY = 'autocrea.setApiKey'
+--- Providers whose key the user may store.
+M.KEY_PROVIDERS = { 'openai', 'anthropic', 'joxcoder' }
+--- Status: { signedIn, email?, plan? = "trial"|"basic"|"pro", status? = "active"|"past_due"|"canceled",
+---   balance? (credits), gateway (its URL), engine (the engine a run would use now),
+---   credentialStore (where credentials are kept), keys = { provider… } (stored keys, never their
+---   values), problem? (the account could not be read: gateway unreachable, token revoked) }
 
 --- Roles autocrea.runRole can re-run.
 M.RERUNNABLE_ROLES = { 'backend', 'frontend', 'devops', 'tester' }
@@ -88,10 +110,17 @@ M.STREAM = 'autocrea/stream'
 ---     filesWritten,
 ---     tokens? = { input, output, estimated } (run total; absent for offline),
 ---     notices? = { "backend: JoxCoder: rate limited; retrying in 8 s", … } (retries, fallbacks),
+---     credits? = { charged? (a metered run), balance, price?, upgradeUrl? (both when the balance
+---                 could not cover the run: status is "failed" and the server itself offers
+---                 "Upgrade to Basic" / "Upgrade to Pro" / "Not now" with
+---                 window/showMessageRequest, then opens Stripe Checkout), gateway },
 ---     durationMs }
 --- Work-done progress (token "autocrea/run/<runId>"): messages "<role>: <message>", including
 --- the same notices as they happen.
 M.RUN_FINISHED = 'autocrea/runFinished'
+--- autocrea/status: Status, sent once after `initialized`, whenever the sign-in changes (in this
+--- editor, another one or the CLI) and with the balance after each role's step of a metered run.
+M.STATUS_CHANGED = 'autocrea/status'
 
 --- Tells a RunSummary from the { runId, dir } answer of autocrea.generate.
 function M.is_run_summary(result)

@@ -1,7 +1,9 @@
 -- AUTOCREA for Neovim (>= 0.10): starts `autocrea lsp`, shows what the roles stream, reports
--- run summaries, and adds :AutocreaGenerate / :AutocreaCancel / :AutocreaUndo / :AutocreaRerun /
--- :AutocreaDeploy / :AutocreaAudit / :AutocreaOutput / :AutocreaReadme. Security findings arrive as
--- ordinary LSP diagnostics and quick fixes; nothing here handles them.
+-- run summaries, keeps the account's status (autocrea/status, M.statusline()), and adds
+-- :AutocreaGenerate / :AutocreaCancel / :AutocreaUndo / :AutocreaRerun / :AutocreaDeploy /
+-- :AutocreaAudit / :AutocreaOutput / :AutocreaReadme / :AutocreaSignIn / :AutocreaSignOut /
+-- :AutocreaStatus / :AutocreaSetKey. Security findings arrive as ordinary LSP diagnostics and
+-- quick fixes, the sign-in page as window/showDocument: Neovim itself handles those.
 --
 --   require('autocrea').setup({ settings = { engine = 'auto' } })
 
@@ -14,21 +16,27 @@ local NAME = 'autocrea'
 M.defaults = {
   -- Command that starts the server.
   cmd = { 'autocrea', 'lsp' },
+  -- Extra environment of the server process, e.g. { AUTOCREA_LOG = 'info' }.
+  cmd_env = nil,
   -- nil: every buffer with a filetype (an idea can sit in a comment of any file).
   filetypes = nil,
   -- Markers of the workspace root; without one the current directory is the root.
   root_markers = { '.git', 'AUTOCREA.md' },
   -- The `autocrea` section: engine (default 'auto'), fallback, joxcoder, openai, anthropic,
   -- local, roles, repairRounds, timeouts, targetFolder, runTests, overwrite, maxFileBytes,
-  -- testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange (see
-  -- lua/autocrea/ext.lua; API keys come from the environment). Sent as initializationOptions,
-  -- pushed with workspace/didChangeConfiguration and answered to workspace/configuration pulls.
+  -- testTimeoutSecs, commitUserChanges, gitEmail, autoFix, auditOnChange, gatewayUrl (see
+  -- lua/autocrea/ext.lua; API keys come from the environment or :AutocreaSetKey). Sent as
+  -- initializationOptions, pushed with workspace/didChangeConfiguration and answered to
+  -- workspace/configuration pulls.
   settings = {},
   -- Called with each autocrea/stream params ({ runId, role, text }) after it is appended to the
   -- output buffer.
   on_stream = nil,
   -- Called with each RunSummary; the default notifies with vim.notify.
   on_run_finished = nil,
+  -- Called with each account Status (autocrea/status, and the answers of the account commands),
+  -- after M.account is set. The User autocommand AutocreaStatus fires too.
+  on_status = nil,
   -- Open the output window when a run starts.
   open_output = false,
   -- 'auto': vim.lsp.config + vim.lsp.enable on Neovim >= 0.11, vim.lsp.start in a FileType
@@ -42,6 +50,9 @@ M.options = vim.deepcopy(M.defaults)
 M.runs = {}
 --- The last RunSummary received.
 M.last_summary = nil
+--- The account's last Status ({ signedIn, email?, plan?, balance?, engine, keys, … }), nil before
+--- the server sends one.
+M.account = nil
 
 local has_011 = vim.fn.has('nvim-0.11') == 1
 
@@ -216,10 +227,26 @@ local function append_findings(findings)
   end
 end
 
+--- "12 credits charged, 88 left" for a metered run, else nil.
+local function charged_text(c)
+  if type(c) ~= 'table' or is_null(c.charged) then
+    return nil
+  end
+  return ('%s charged, %s left'):format(plural(tonumber(c.charged) or 0, 'credit'), tostring(c.balance))
+end
+
+--- The run's tokens and credits: "12.3k tokens, 12 credits charged, 88 left", or nil.
+local function usage_text(s)
+  local parts = vim.tbl_filter(function(p)
+    return p ~= nil
+  end, { tokens_text(s.tokens), charged_text(s.credits) })
+  return #parts > 0 and table.concat(parts, ', ') or nil
+end
+
 --- One line for vim.notify.
 function M.headline(s)
   local app = (not is_null(s.app) and s.app ~= '') and s.app or s.idea
-  local tokens = tokens_text(s.tokens)
+  local tokens = usage_text(s)
   local branch = (not is_null(s.branch) and s.branch ~= '') and (' on branch ' .. s.branch) or ''
   if s.status == 'succeeded' then
     return ('%s is ready in %s%s (%d files, tests %s%s; %s)'):format(
@@ -295,6 +322,19 @@ local function describe_run(s)
       s.tokens.estimated == true and ', partly estimated' or ''
     ))
   end
+  local credits = s.credits
+  if type(credits) == 'table' then
+    if not is_null(credits.price) then
+      table.insert(lines, ('  credits: balance %s, a generation needs %s; upgrade at %s'):format(
+        tostring(credits.balance),
+        tostring(credits.price),
+        tostring(credits.upgradeUrl)
+      ))
+    else
+      table.insert(lines, ('  credits: %s (%s)'):format(charged_text(credits) or tostring(credits.balance) .. ' left',
+        tostring(credits.gateway)))
+    end
+  end
   if type(s.notices) == 'table' then
     for _, notice in ipairs(s.notices) do
       table.insert(lines, '  notice: ' .. tostring(notice))
@@ -351,6 +391,68 @@ function M.on_run_finished(_, summary, _)
   end
 end
 
+local function status_changed(status)
+  M.account = status
+  pcall(vim.cmd, 'redrawstatus!')
+  vim.api.nvim_exec_autocmds('User', { pattern = 'AutocreaStatus', data = status, modeline = false })
+  if M.options.on_status then
+    M.options.on_status(status)
+  end
+end
+
+function M.on_status(_, status, _)
+  if type(status) == 'table' then
+    status_changed(status)
+  end
+end
+
+--- The account in a few words for a statusline: "AUTOCREA: 87 credits" (signed in), "AUTOCREA:
+--- signed out", "AUTOCREA: account problem" (see :AutocreaStatus); '' before the server said.
+---   vim.o.statusline = "%f %= %{v:lua.require'autocrea'.statusline()}"
+function M.statusline()
+  local s = M.account
+  if type(s) ~= 'table' then
+    return ''
+  end
+  local text
+  if s.signedIn == true then
+    text = is_null(s.balance) and tostring(s.email) or plural(tonumber(s.balance) or 0, 'credit')
+  elseif not is_null(s.problem) then
+    text = 'account problem'
+  else
+    text = 'signed out'
+  end
+  return 'AUTOCREA: ' .. text
+end
+
+--- The lines :AutocreaStatus shows for a Status.
+function M.describe_status(s)
+  local lines = {}
+  if s.signedIn == true then
+    local details = {}
+    if not is_null(s.plan) then
+      table.insert(details, s.plan .. ' plan')
+    end
+    if not is_null(s.status) and s.status ~= 'active' then
+      table.insert(details, s.status)
+    end
+    if not is_null(s.balance) then
+      table.insert(details, plural(tonumber(s.balance) or 0, 'credit'))
+    end
+    local extra = #details > 0 and (' (' .. table.concat(details, ', ') .. ')') or ''
+    table.insert(lines, ('signed in as %s%s at %s'):format(tostring(s.email), extra, tostring(s.gateway)))
+  else
+    table.insert(lines, ('not signed in (gateway %s): :AutocreaSignIn'):format(tostring(s.gateway)))
+  end
+  local keys = type(s.keys) == 'table' and #s.keys > 0 and table.concat(s.keys, ', ') or 'none'
+  table.insert(lines, ('engine: %s; your stored keys: %s'):format(tostring(s.engine), keys))
+  table.insert(lines, 'credentials: ' .. tostring(s.credentialStore))
+  if not is_null(s.problem) then
+    table.insert(lines, 'problem: ' .. tostring(s.problem))
+  end
+  return lines
+end
+
 -- ---------------------------------------------------------------------------------------------
 -- Server
 -- ---------------------------------------------------------------------------------------------
@@ -366,11 +468,13 @@ function M.client_config()
     name = NAME,
     cmd = M.options.cmd,
     filetypes = M.options.filetypes,
+    cmd_env = M.options.cmd_env,
     init_options = settings,
     settings = { [ext.CONFIG_SECTION] = settings },
     handlers = {
       [ext.STREAM] = M.on_stream,
       [ext.RUN_FINISHED] = M.on_run_finished,
+      [ext.STATUS_CHANGED] = M.on_status,
     },
   }
 end
@@ -600,6 +704,62 @@ function M.audit(dir, callback)
   end, callback)
 end
 
+--- Runs autocrea.signIn (`params`: { wait?, gateway? } or nil). The server shows the code, opens
+--- the page (window/showDocument: Neovim calls vim.ui.open) and pushes autocrea/status once
+--- signed in; the code and the page also go to the output buffer. `callback(err, result)` gets
+--- { userCode, verificationUri, verificationUriComplete?, expiresIn } (with wait, the Status).
+function M.sign_in(params, callback)
+  execute(ext.SIGN_IN, params or vim.empty_dict(), 'sign-in did not start', function(result)
+    if is_null(result.userCode) then
+      return status_changed(result)
+    end
+    local page = is_null(result.verificationUriComplete) and result.verificationUri or result.verificationUriComplete
+    last_source = nil
+    append_line(('⇥ sign in: open %s and confirm the code %s (valid %d min)'):format(
+      tostring(page),
+      result.userCode,
+      math.ceil((tonumber(result.expiresIn) or 0) / 60)
+    ))
+  end, callback)
+end
+
+--- Runs autocrea.signOut: the token is revoked and removed (the server says so).
+--- `callback(err, status)`.
+function M.sign_out(callback)
+  execute(ext.SIGN_OUT, vim.empty_dict(), 'sign-out failed', status_changed, callback)
+end
+
+--- Runs autocrea.status and notifies the account (M.describe_status). `callback(err, status)`.
+function M.status(callback)
+  execute(ext.STATUS, vim.empty_dict(), 'the account status failed', function(result)
+    status_changed(result)
+    notify(table.concat(M.describe_status(result), '\n'))
+  end, callback)
+end
+
+--- Runs autocrea.setApiKey: stores `key` as your own key of `provider` (openai, anthropic,
+--- joxcoder) in the credential store, or removes the stored one when `key` is nil or ''. The key
+--- is neither shown nor logged here. `callback(err, status)`.
+function M.set_key(provider, key, callback)
+  if not vim.tbl_contains(ext.KEY_PROVIDERS, provider) then
+    notify(('no such provider %s: use one of %s'):format(tostring(provider), table.concat(ext.KEY_PROVIDERS, ', ')),
+      vim.log.levels.ERROR)
+    return
+  end
+  key = key and vim.trim(key) or ''
+  local params = { provider = provider, key = key ~= '' and key or vim.NIL }
+  local failed = ('%s the %s key failed'):format(key ~= '' and 'storing' or 'removing', provider)
+  execute(ext.SET_API_KEY, params, failed, function(result)
+    status_changed(result)
+    notify(('%s your %s key %s %s'):format(
+      key ~= '' and 'stored' or 'removed',
+      provider,
+      key ~= '' and 'in' or 'from',
+      tostring(result.credentialStore)
+    ))
+  end, callback)
+end
+
 --- Opens the README.md of the last finished run.
 function M.open_readme()
   local s = M.last_summary
@@ -682,6 +842,50 @@ local function create_commands()
     nargs = '?',
     complete = 'dir',
     desc = 'AUTOCREA: audit a folder (default: the workspace) for security problems',
+  })
+
+  vim.api.nvim_create_user_command('AutocreaSignIn', function(args)
+    local gateway = vim.trim(args.args)
+    M.sign_in(gateway ~= '' and { gateway = gateway } or nil)
+  end, { nargs = '?', desc = 'AUTOCREA: sign in (a code to confirm in the browser) at the gateway, or at URL' })
+
+  vim.api.nvim_create_user_command('AutocreaSignOut', function()
+    M.sign_out()
+  end, { nargs = 0, desc = 'AUTOCREA: sign out' })
+
+  vim.api.nvim_create_user_command('AutocreaStatus', function()
+    M.status()
+  end, { nargs = 0, desc = 'AUTOCREA: the account, its credits, the engine and your stored keys' })
+
+  vim.api.nvim_create_user_command('AutocreaSetKey', function(args)
+    local function set(provider)
+      if args.bang or not vim.tbl_contains(ext.KEY_PROVIDERS, provider) then
+        -- Removes the key, or says which providers there are, before anyone types a key.
+        return M.set_key(provider, nil)
+      end
+      -- inputsecret: not echoed, not kept in the history. Ctrl-C raises "Keyboard interrupt".
+      local ok, key = pcall(vim.fn.inputsecret, ('Your %s API key (empty: cancel): '):format(provider))
+      if ok and vim.trim(key) ~= '' then
+        M.set_key(provider, key)
+      end
+    end
+    local provider = vim.trim(args.args)
+    if provider ~= '' then
+      return set(provider)
+    end
+    local prompt = args.bang and 'Remove which stored key?' or 'Store which key?'
+    vim.ui.select(ext.KEY_PROVIDERS, { prompt = prompt }, function(choice)
+      if choice then
+        set(choice)
+      end
+    end)
+  end, {
+    nargs = '?',
+    bang = true,
+    desc = 'AUTOCREA: store your own API key (openai, anthropic, joxcoder); with ! remove it',
+    complete = function()
+      return ext.KEY_PROVIDERS
+    end,
   })
 
   vim.api.nvim_create_user_command('AutocreaOutput', M.open_output, { desc = 'AUTOCREA: show streamed output' })
