@@ -24,8 +24,9 @@ export type Role = 'architect' | 'backend' | 'frontend' | 'devops' | 'tester' | 
 /** JoxCoder's wire protocol; `auto` recognises it from the URL. */
 export type JoxcoderProtocol = 'auto' | 'inference' | 'tgi' | 'tgi-generate' | 'chat';
 
-/** `joxcoder`: settings win over JOXCODER_API_URL / JOXCODER_MODEL. The key comes only from
- *  the environment (JOXCODER_API_KEY), never from settings. */
+/** `joxcoder`: settings win over JOXCODER_API_URL / JOXCODER_MODEL. The key comes from the
+ *  environment (JOXCODER_API_KEY), else the credential store (`autocrea.setApiKey`), never from
+ *  settings. Without a URL, a signed-in account reaches JoxCoder through its gateway, metered. */
 export interface JoxcoderOptions {
   /** http(s) URL of the endpoint. */
   url?: string;
@@ -37,7 +38,8 @@ export interface JoxcoderOptions {
 
 /** `openai`, `anthropic`, `local`: settings win over OPENAI_BASE_URL / OPENAI_MODEL,
  *  ANTHROPIC_BASE_URL / ANTHROPIC_MODEL, AUTOCREA_LOCAL_BASE_URL / AUTOCREA_LOCAL_MODEL. Keys come
- *  only from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY; a local server gets none). */
+ *  from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), else the credential store
+ *  (`autocrea.setApiKey`), never from settings; a local server gets none. */
 export interface EndpointOptions {
   /** http(s) base URL. */
   baseUrl?: string;
@@ -102,6 +104,8 @@ export interface Options {
   autoFix?: boolean;
   /** Default `true`: audit open files as they change and publish the findings as diagnostics. */
   auditOnChange?: boolean;
+  /** http(s) URL of the account service. Default: AUTOCREA_GATEWAY_URL, else the hosted gateway. */
+  gatewayUrl?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,6 +256,74 @@ export interface AuditResult {
   findings: Finding[];
 }
 
+/** `autocrea.signIn`, arguments `[SignInParams]` or none → `SignInStarted` at once, or with
+ *  `wait: true` the `Status` once signed in. The server shows the code (`window/showMessage`),
+ *  opens the page (`window/showDocument`, `external: true`), reports work-done progress while it
+ *  polls the gateway, then says "signed in as …" and pushes `autocrea/status`. */
+export const SIGN_IN = 'autocrea.signIn';
+
+export interface SignInParams {
+  /** Answer with the `Status` once signed in instead of at once. Default false. */
+  wait?: boolean;
+  /** Another gateway than the configured one. */
+  gateway?: string;
+}
+
+export interface SignInStarted {
+  /** The code to confirm on the page ("BCDF-GHJK"). */
+  userCode: string;
+  verificationUri: string;
+  /** The page with the code filled in. */
+  verificationUriComplete?: string;
+  /** Seconds before the code expires. */
+  expiresIn: number;
+}
+
+/** `autocrea.signOut` → `Status`: the token is revoked at the gateway and removed from the store. */
+export const SIGN_OUT = 'autocrea.signOut';
+
+/** `autocrea.status` → `Status`. */
+export const STATUS = 'autocrea.status';
+
+/** `autocrea.setApiKey`, arguments `[SetApiKeyParams]` → `Status`: stores (or, with `key: null`,
+ *  removes) the user's own key of a provider in the credential store. */
+export const SET_API_KEY = 'autocrea.setApiKey';
+
+/** Providers whose key the user may store. */
+export type KeyProvider = 'openai' | 'anthropic' | 'joxcoder';
+
+export const KEY_PROVIDERS: readonly KeyProvider[] = ['openai', 'anthropic', 'joxcoder'];
+
+export interface SetApiKeyParams {
+  provider: KeyProvider;
+  /** The key; `null` removes the stored one. */
+  key: string | null;
+}
+
+export type Plan = 'trial' | 'basic' | 'pro';
+
+export type PlanStatus = 'active' | 'past_due' | 'canceled';
+
+/** The account, as `autocrea.status` answers and `autocrea/status` pushes it. */
+export interface Status {
+  signedIn: boolean;
+  email?: string;
+  plan?: Plan;
+  status?: PlanStatus;
+  /** Credits. */
+  balance?: number;
+  /** The gateway's URL. */
+  gateway: string;
+  /** The engine a run would use now. */
+  engine: string;
+  /** Where credentials are kept, in words. */
+  credentialStore: string;
+  /** Provider keys stored (never their values). */
+  keys: KeyProvider[];
+  /** The account could not be read (gateway unreachable, token revoked). */
+  problem?: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Notifications, server → client
 // ---------------------------------------------------------------------------------------------
@@ -351,10 +423,34 @@ export interface RunSummary {
   /** Retries, fallbacks and other things the user was told during the run ("backend: …").
    *  The same texts arrive during the run as work-done progress messages. */
   notices?: string[];
+  /** Credits, for runs metered by the AUTOCREA gateway. */
+  credits?: Credits;
   durationMs: number;
 }
 
+/** What a metered run cost, or why it could not start. When the balance could not cover it
+ *  (`price` and `upgradeUrl` set, `status` "failed"), the server itself asks
+ *  `window/showMessageRequest` "Upgrade to Basic" / "Upgrade to Pro" / "Not now" and opens Stripe
+ *  Checkout with `window/showDocument`. */
+export interface Credits {
+  /** Credits charged (absent when the run did not start). */
+  charged?: number;
+  /** The balance after the run (or when it was refused). */
+  balance: number;
+  /** What a generation needs, when the balance could not cover it. */
+  price?: number;
+  /** Where to buy more, when the balance could not cover it. */
+  upgradeUrl?: string;
+  gateway: string;
+}
+
 export const runFinishedNotification = new NotificationType<RunSummary>(RUN_FINISHED);
+
+/** `autocrea/status`: sent once after `initialized`, whenever the sign-in changes (in this editor,
+ *  another one or the CLI), and with the balance after each role's step of a metered run. */
+export const STATUS_CHANGED = 'autocrea/status';
+
+export const statusNotification = new NotificationType<Status>(STATUS_CHANGED);
 
 /** Tells a `RunSummary` from a `GenerateStarted` answer of `autocrea.generate`. */
 export function isRunSummary(result: GenerateResult): result is RunSummary {

@@ -15,6 +15,9 @@ const OUTPUT_NAME = 'AUTOCREA';
 /** Buttons of the notifications (see `onChoice`). */
 const OPEN_PROBLEMS = 'Open Problems';
 const SHOW_OUTPUT = 'Show output';
+const SIGN_IN = 'Sign in';
+const SIGN_OUT = 'Sign out';
+const STORE_KEY = 'Store an API key…';
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -26,11 +29,19 @@ let lastRunDir: string | undefined;
 const reportedRuns = new Set<string>();
 /** Where the last streamed chunk came from, to print a header when the source changes. */
 let lastStreamSource: string | undefined;
+/** The account as the server last reported it (`autocrea/status`, or a command's answer). */
+let account: ext.Status | undefined;
+/** A sign-in waiting for its code to be confirmed in the browser. */
+let pendingSignIn: { code: string; page: string; timer: NodeJS.Timeout } | undefined;
+let accountItem: vscode.StatusBarItem;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel(OUTPUT_NAME);
+  accountItem = vscode.window.createStatusBarItem('autocrea.account', vscode.StatusBarAlignment.Right, 100);
+  accountItem.name = 'AUTOCREA account';
   context.subscriptions.push(
     output,
+    accountItem,
     vscode.commands.registerCommand('autocrea.generateFromPrompt', generateFromPrompt),
     vscode.commands.registerCommand('autocrea.cancelRun', cancelRun),
     vscode.commands.registerCommand('autocrea.undoLastStep', undoLastStep),
@@ -38,6 +49,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('autocrea.deployBranch', deployBranch),
     vscode.commands.registerCommand('autocrea.auditWorkspace', () => audit(undefined)),
     vscode.commands.registerCommand('autocrea.auditFileFolder', auditFileFolder),
+    vscode.commands.registerCommand('autocrea.accountSignIn', signIn),
+    vscode.commands.registerCommand('autocrea.accountSignOut', signOut),
+    vscode.commands.registerCommand('autocrea.accountStatus', showAccount),
+    vscode.commands.registerCommand('autocrea.storeApiKey', storeApiKey),
     vscode.commands.registerCommand('autocrea.showOutput', () => {
       output.show(true);
     }),
@@ -48,6 +63,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     { dispose: () => void client?.stop() },
+    {
+      dispose: () => {
+        clearTimeout(pendingSignIn?.timer);
+      },
+    },
   );
   await startServer();
 }
@@ -78,6 +98,7 @@ const SERVER_SETTINGS = [
   'gitEmail',
   'autoFix',
   'auditOnChange',
+  'gatewayUrl',
 ] as const;
 
 /** The `autocrea` section as the server expects it: settings that are unset (null) are left out,
@@ -161,6 +182,7 @@ async function startServer(): Promise<void> {
   const c = new LanguageClient('autocrea', OUTPUT_NAME, server, clientOptions);
   c.onNotification(ext.streamNotification, onStream);
   c.onNotification(ext.runFinishedNotification, (summary) => void onRunFinished(summary));
+  c.onNotification(ext.statusNotification, onStatus);
   client = c;
   try {
     await c.start();
@@ -179,6 +201,11 @@ async function restartServer(): Promise<void> {
   const c = client;
   client = undefined;
   activeRuns.clear();
+  // The new server sends its own status after `initialized`; a pending sign-in ended with the old.
+  account = undefined;
+  clearTimeout(pendingSignIn?.timer);
+  pendingSignIn = undefined;
+  renderAccount();
   if (c) {
     try {
       await c.stop();
@@ -429,10 +456,22 @@ async function auditFileFolder(): Promise<void> {
 
 /** Acts on the buttons every AUTOCREA message shares. */
 async function onChoice(choice: string | undefined): Promise<void> {
-  if (choice === OPEN_PROBLEMS) {
-    await vscode.commands.executeCommand('workbench.actions.view.problems');
-  } else if (choice === SHOW_OUTPUT) {
-    output.show(true);
+  switch (choice) {
+    case OPEN_PROBLEMS:
+      await vscode.commands.executeCommand('workbench.actions.view.problems');
+      break;
+    case SHOW_OUTPUT:
+      output.show(true);
+      break;
+    case SIGN_IN:
+      await signIn();
+      break;
+    case SIGN_OUT:
+      await signOut();
+      break;
+    case STORE_KEY:
+      await storeApiKey();
+      break;
   }
 }
 
@@ -468,6 +507,222 @@ function appendFindings(findings: readonly ext.Finding[]): void {
       `  ${f.path}:${f.range.start.line}:${f.range.start.column} ${f.severity} ${f.rule} (CWE-${f.cwe})${origin}: ${f.message}${fix}`,
     );
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account
+// ---------------------------------------------------------------------------------------------
+
+const PROVIDERS: Record<ext.KeyProvider, { name: string; env: string }> = {
+  openai: { name: 'OpenAI', env: 'OPENAI_API_KEY' },
+  anthropic: { name: 'Anthropic', env: 'ANTHROPIC_API_KEY' },
+  joxcoder: { name: 'JoxCoder', env: 'JOXCODER_API_KEY' },
+};
+
+/** Runs `autocrea.signIn`. The server shows the code, opens the page (`window/showDocument`,
+ *  which vscode-languageclient answers with `env.openExternal`) and pushes `autocrea/status` once
+ *  the code is confirmed; meanwhile the status bar item shows the code. */
+async function signIn(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  if (account?.signedIn) {
+    const choice = await vscode.window.showInformationMessage(
+      `AUTOCREA: you are signed in as ${account.email ?? 'someone'} already.`,
+      'Sign in again',
+      SIGN_OUT,
+    );
+    if (choice !== 'Sign in again') {
+      await onChoice(choice);
+      return;
+    }
+  }
+  let started: ext.SignInStarted;
+  try {
+    const params: ext.SignInParams = {};
+    started = await executeCommand<ext.SignInStarted>(c, ext.SIGN_IN, params);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: sign-in did not start: ${errorText(err)}`);
+    return;
+  }
+  const page = started.verificationUriComplete ?? started.verificationUri;
+  output.appendLine(
+    `⇥ sign in: open ${page} and confirm the code ${started.userCode} (valid ${Math.ceil(started.expiresIn / 60)} min)`,
+  );
+  clearTimeout(pendingSignIn?.timer);
+  const timer = setTimeout(() => {
+    pendingSignIn = undefined;
+    renderAccount();
+  }, started.expiresIn * 1000);
+  pendingSignIn = { code: started.userCode, page, timer };
+  renderAccount();
+}
+
+/** Runs `autocrea.signOut`; the server says "signed out" itself. */
+async function signOut(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  try {
+    onStatus(await executeCommand<ext.Status>(c, ext.SIGN_OUT, {}));
+    output.appendLine('⇤ signed out');
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: sign-out failed: ${errorText(err)}`);
+  }
+}
+
+/** Runs `autocrea.status`: the account in a notification and the output. */
+async function showAccount(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  let s: ext.Status;
+  try {
+    s = await executeCommand<ext.Status>(c, ext.STATUS, {});
+  } catch (err) {
+    void vscode.window.showErrorMessage(`AUTOCREA: the account status failed: ${errorText(err)}`);
+    return;
+  }
+  onStatus(s);
+  const lines = describeAccount(s);
+  output.appendLine('');
+  output.appendLine(`⚇ ${lines.join('\n  ')}`);
+  const show = s.problem ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const problem = s.problem ? ` ${s.problem}.` : '';
+  const choice = await show(
+    `AUTOCREA: ${lines[0]}; runs use ${s.engine}.${problem}`,
+    s.signedIn ? SIGN_OUT : SIGN_IN,
+    STORE_KEY,
+    SHOW_OUTPUT,
+  );
+  await onChoice(choice);
+}
+
+/** Asks for a provider and its key (a password box) and runs `autocrea.setApiKey`. The key goes
+ *  to the server's credential store only: never to settings, the output or a message. */
+async function storeApiKey(): Promise<void> {
+  const c = runningClient();
+  if (!c) {
+    return;
+  }
+  const stored = new Set(account?.keys ?? []);
+  const picked = await vscode.window.showQuickPick(
+    ext.KEY_PROVIDERS.map((provider) => ({
+      label: PROVIDERS[provider].name,
+      description: stored.has(provider) ? 'stored' : '',
+      detail: `For the ${provider} engine; ${PROVIDERS[provider].env} wins when it is set.`,
+      provider,
+    })),
+    { title: 'AUTOCREA: Store which API key?', placeHolder: 'Your own key, kept in the credential store' },
+  );
+  if (!picked) {
+    return;
+  }
+  const { name } = PROVIDERS[picked.provider];
+  const where = account?.credentialStore ?? 'the credential store';
+  const has = stored.has(picked.provider);
+  const key = await vscode.window.showInputBox({
+    title: `AUTOCREA: your ${name} API key`,
+    prompt: `Kept in ${where}, never in settings.${has ? ' Leave it empty to remove the stored key.' : ''}`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) =>
+      /\s/.test(v.trim()) ? 'An API key has no spaces.' : v.trim() || has ? undefined : 'Paste the key.',
+  });
+  if (key === undefined) {
+    return;
+  }
+  const remove = key.trim() === '';
+  if (remove) {
+    const confirm = await vscode.window.showWarningMessage(`Remove your stored ${name} key?`, { modal: true }, 'Remove');
+    if (confirm !== 'Remove') {
+      return;
+    }
+  }
+  try {
+    const params: ext.SetApiKeyParams = { provider: picked.provider, key: remove ? null : key.trim() };
+    const s = await executeCommand<ext.Status>(c, ext.SET_API_KEY, params);
+    onStatus(s);
+    const done = remove
+      ? `removed your ${name} key from ${s.credentialStore}`
+      : `stored your ${name} key in ${s.credentialStore}`;
+    output.appendLine(`⚿ ${done}; runs use ${s.engine}`);
+    void vscode.window.showInformationMessage(`AUTOCREA: ${done}; runs use ${s.engine}.`);
+  } catch (err) {
+    const doing = remove ? 'removing' : 'storing';
+    void vscode.window.showErrorMessage(`AUTOCREA: ${doing} the ${name} key failed: ${errorText(err)}`);
+  }
+}
+
+function onStatus(s: ext.Status): void {
+  account = s;
+  if (s.signedIn && pendingSignIn) {
+    clearTimeout(pendingSignIn.timer);
+    pendingSignIn = undefined;
+  }
+  renderAccount();
+}
+
+/** "signed in as a@b.c (trial plan, 87 credits)" or "not signed in", then the details. */
+function describeAccount(s: ext.Status): string[] {
+  const details = [
+    s.plan ? `${s.plan} plan` : '',
+    s.status && s.status !== 'active' ? s.status.replace('_', ' ') : '',
+    s.balance !== undefined ? plural(s.balance, 'credit') : '',
+  ].filter(Boolean);
+  const lines = [
+    s.signedIn
+      ? `signed in as ${s.email ?? '?'}${details.length ? ` (${details.join(', ')})` : ''}`
+      : 'not signed in',
+    `gateway: ${s.gateway}`,
+    `engine a run would use: ${s.engine}`,
+    `your stored keys: ${s.keys.length ? s.keys.join(', ') : 'none'}`,
+    `credentials: ${s.credentialStore}`,
+  ];
+  if (s.problem) {
+    lines.push(`problem: ${s.problem}`);
+  }
+  return lines;
+}
+
+/** The status bar item: credits when signed in, "sign in" when not, the code while a sign-in
+ *  waits for it; hidden until the server has said. */
+function renderAccount(): void {
+  const item = accountItem;
+  item.backgroundColor = undefined;
+  if (pendingSignIn && !account?.signedIn) {
+    item.text = `$(sync~spin) AUTOCREA: confirm ${pendingSignIn.code}`;
+    item.tooltip = `Confirm the code ${pendingSignIn.code} at ${pendingSignIn.page} to sign in. Click: open the page again.`;
+    // vscode.open opens an http(s) URI in the browser.
+    const page = vscode.Uri.parse(pendingSignIn.page);
+    item.command = { title: 'Open the sign-in page', command: 'vscode.open', arguments: [page] };
+    item.show();
+    return;
+  }
+  const s = account;
+  if (!s) {
+    item.hide();
+    return;
+  }
+  if (s.signedIn) {
+    item.text = `$(account) ${s.balance !== undefined ? plural(s.balance, 'credit') : 'AUTOCREA'}`;
+    item.command = 'autocrea.accountStatus';
+  } else if (s.problem) {
+    item.text = '$(warning) AUTOCREA';
+    item.command = 'autocrea.accountStatus';
+  } else {
+    item.text = '$(account) AUTOCREA: sign in';
+    item.command = 'autocrea.accountSignIn';
+  }
+  if (s.problem || (s.status && s.status !== 'active')) {
+    item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+  }
+  const click = s.signedIn || s.problem ? 'account status' : 'sign in';
+  item.tooltip = `AUTOCREA: ${describeAccount(s).join('\n')}\n\nClick: ${click}`;
+  item.show();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,6 +774,11 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
   }
   actions.push(SHOW_OUTPUT);
 
+  // A balance that could not cover the run: the server asks itself, with "Upgrade to Basic" /
+  // "Upgrade to Pro" / "Not now" (window/showMessageRequest); a second pop-up would repeat it.
+  if (summary.status === 'failed' && summary.credits?.upgradeUrl) {
+    return;
+  }
   const show =
     summary.status === 'succeeded'
       ? vscode.window.showInformationMessage
@@ -549,7 +809,8 @@ async function onRunFinished(summary: ext.RunSummary): Promise<void> {
 
 function headline(s: ext.RunSummary): string {
   const app = s.app || s.idea;
-  const tokens = s.tokens ? `, ${tokensText(s.tokens)}` : '';
+  const usage = usageText(s);
+  const tokens = usage ? `, ${usage}` : '';
   const branch = s.branch ? ` on branch ${s.branch}` : '';
   switch (s.status) {
     case 'succeeded':
@@ -557,7 +818,7 @@ function headline(s: ext.RunSummary): string {
     case 'cancelled':
       return `run for "${s.idea}" was cancelled${branch} (${s.filesWritten} files written${tokens}).`;
     case 'failed':
-      return `run for "${s.idea}" failed${branch}: ${s.error ?? `tests ${testsText(s.tests)}`}${s.tokens ? ` (${tokensText(s.tokens)})` : ''}.`;
+      return `run for "${s.idea}" failed${branch}: ${s.error ?? `tests ${testsText(s.tests)}`}${usage ? ` (${usage})` : ''}.`;
   }
 }
 
@@ -574,6 +835,17 @@ function tokensText(t: ext.Tokens): string {
   const n = t.input + t.output;
   const count = n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(2)}M`;
   return `${t.estimated ? '~' : ''}${count} tokens`;
+}
+
+/** "12 credits charged, 88 left" for a metered run. */
+function chargedText(c: ext.Credits | undefined): string | undefined {
+  return c?.charged !== undefined ? `${plural(c.charged, 'credit')} charged, ${c.balance} left` : undefined;
+}
+
+/** "12.3k tokens, 12 credits charged, 88 left": what the run used, when anything is known. */
+function usageText(s: ext.RunSummary): string | undefined {
+  const parts = [s.tokens ? tokensText(s.tokens) : undefined, chargedText(s.credits)].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 /** "12.3k tokens (9.1k in, 3.2k out)". */
@@ -611,6 +883,12 @@ function describeRun(s: ext.RunSummary): string {
   lines.push(`  ${s.filesWritten} files written`);
   if (s.tokens) {
     lines.push(`  ${tokensDetail(s.tokens)}`);
+  }
+  if (s.credits?.price !== undefined) {
+    const { balance, price, upgradeUrl, gateway } = s.credits;
+    lines.push(`  credits: balance ${balance}, a generation needs ${price}; upgrade at ${upgradeUrl ?? gateway}`);
+  } else if (s.credits) {
+    lines.push(`  credits: ${chargedText(s.credits) ?? `${s.credits.balance} left`} (${s.credits.gateway})`);
   }
   for (const notice of s.notices ?? []) {
     lines.push(`  notice: ${notice}`);
