@@ -379,6 +379,11 @@ local function run_finished(summary)
     M.options.on_run_finished(summary)
     return
   end
+  -- A balance that could not cover the run: the server asks itself ("Upgrade to Basic" /
+  -- "Upgrade to Pro" / "Not now", window/showMessageRequest); a notification would repeat it.
+  if summary.status == 'failed' and type(summary.credits) == 'table' and not is_null(summary.credits.upgradeUrl) then
+    return
+  end
   local level = summary.status == 'succeeded' and vim.log.levels.INFO
     or summary.status == 'cancelled' and vim.log.levels.WARN
     or vim.log.levels.ERROR
