@@ -105,17 +105,7 @@ pub async fn sign_in(server: &Server, arguments: Vec<Value>) -> Result<Value> {
             format!("AUTOCREA: to sign in, open {page} and confirm the code {}", code.user_code),
         )
         .await;
-    if let Ok(uri) = page.parse::<Uri>() {
-        let _ = server
-            .client
-            .show_document(ShowDocumentParams {
-                uri,
-                external: Some(true),
-                take_focus: Some(true),
-                selection: None,
-            })
-            .await;
-    }
+    open_in_browser(&server.client, &page).await;
 
     // Polling outlives the request: the user may take minutes in the browser.
     let client = server.client.clone();
@@ -269,14 +259,16 @@ pub async fn offer_upgrade(
         },
         None => upgrade_url,
     };
+    open_in_browser(&client, &url).await;
+}
+
+/// Asks the editor to open a page in the user's browser.
+async fn open_in_browser(client: &Client, url: &str) {
     if let Ok(uri) = url.parse::<Uri>() {
-        let _ = client
-            .show_document(ShowDocumentParams {
-                uri,
-                external: Some(true),
-                take_focus: Some(true),
-                selection: None,
-            })
-            .await;
+        let params =
+            ShowDocumentParams { uri, external: Some(true), take_focus: Some(true), selection: None };
+        if let Err(e) = client.show_document(params).await {
+            tracing::warn!("the editor could not open {url}: {}", e.message);
+        }
     }
 }
