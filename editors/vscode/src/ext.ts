@@ -104,7 +104,8 @@ export interface Options {
   autoFix?: boolean;
   /** Default `true`: audit open files as they change and publish the findings as diagnostics. */
   auditOnChange?: boolean;
-  /** http(s) URL of the account service. Default: AUTOCREA_GATEWAY_URL, else the hosted gateway. */
+  /** http(s) URL of the account service. Unset: the gateway signed in at, else the hosted one;
+   *  AUTOCREA_GATEWAY_URL in the environment wins over it. */
   gatewayUrl?: string;
 }
 
