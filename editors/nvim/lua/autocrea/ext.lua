@@ -31,8 +31,8 @@ local M = {}
 ---                   applies its findings' fixes as its own commit on the run's branch)
 ---   auditOnChange   boolean, default true (audit open files as they change and publish the
 ---                   findings as diagnostics)
----   gatewayUrl      http(s) URL of the account service (default: AUTOCREA_GATEWAY_URL, else the
----                   hosted gateway)
+---   gatewayUrl      http(s) URL of the account service (unset: the gateway signed in at, else
+---                   the hosted one; AUTOCREA_GATEWAY_URL in the environment wins over it)
 --- API keys are never settings: they come from the environment of the server (JOXCODER_API_KEY,
 --- OPENAI_API_KEY, ANTHROPIC_API_KEY) or the credential store (autocrea.setApiKey).
 M.CONFIG_SECTION = 'autocrea'
