@@ -60,7 +60,7 @@ pub async fn login(gateway: Option<String>, no_browser: bool) -> ExitCode {
 
 pub async fn logout() -> ExitCode {
     let store = tokio::task::spawn_blocking(|| open_store(false)).await.expect("store opens");
-    match account::sign_out(&store, None).await {
+    match account::sign_out(&store).await {
         Ok(warning) => {
             if let Some(w) = warning {
                 eprintln!("autocrea: {w}");
@@ -78,7 +78,7 @@ pub async fn logout() -> ExitCode {
 pub async fn status(json: bool) -> ExitCode {
     let store = tokio::task::spawn_blocking(|| open_store(false)).await.expect("store opens");
     let s = store.clone();
-    let creds = tokio::task::spawn_blocking(move || account::load(&s, None)).await.unwrap_or_default();
+    let creds = tokio::task::spawn_blocking(move || account::load(&s)).await.unwrap_or_default();
     let config = Config { credentials: creds.clone(), ..Config::default() };
     let engine =
         Engine::select(&config, None).map(|e| e.name().to_string()).unwrap_or_else(|e| format!("none ({e})"));
@@ -129,14 +129,27 @@ pub fn keys(action: &str, provider: Option<&str>, key: Option<String>) -> ExitCo
     };
     let result = match action {
         "set" => {
-            let key = key.unwrap_or_else(|| {
-                if std::io::stdin().is_terminal() {
-                    eprintln!("Paste the {} key and press Enter:", provider.as_str());
+            // From a terminal: one line, not echoed. Piped: the whole input.
+            let key = match key {
+                Some(k) => k,
+                None if std::io::stdin().is_terminal() => {
+                    match rpassword::prompt_password(format!(
+                        "Paste the {} key and press Enter: ",
+                        provider.as_str()
+                    )) {
+                        Ok(k) => k,
+                        Err(e) => {
+                            eprintln!("autocrea: could not read the key: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
                 }
-                let mut s = String::new();
-                let _ = std::io::stdin().read_to_string(&mut s);
-                s
-            });
+                None => {
+                    let mut s = String::new();
+                    let _ = std::io::stdin().read_to_string(&mut s);
+                    s
+                }
+            };
             let key = key.trim();
             if key.is_empty() {
                 eprintln!("autocrea: no key given");

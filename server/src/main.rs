@@ -448,7 +448,10 @@ fn serve(runtime: &tokio::runtime::Runtime) -> ExitCode {
 /// Logs go to stderr only (stdout is the protocol), filtered by `AUTOCREA_LOG`, else `default`.
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AUTOCREA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+        // tower-lsp-server logs every message whole at trace (`autocrea.setApiKey` carries a
+        // key): never below debug, whatever AUTOCREA_LOG asks.
+        .add_directive("tower_lsp_server::codec=debug".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -493,7 +496,7 @@ async fn run(
     let mut config = config;
     config.credentials = tokio::task::spawn_blocking(|| {
         let store = autocrea::account::Store::open();
-        autocrea::account::load(&store, None)
+        autocrea::account::load(&store)
     })
     .await
     .unwrap_or_default();

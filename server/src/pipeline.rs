@@ -315,8 +315,14 @@ impl RunSummary {
                     }
                     _ => "no security audit ran".to_string(),
                 };
+                let credits = match &self.credits {
+                    Some(Credits { charged: Some(c), balance, .. }) => {
+                        format!("; {c} credit{} charged, {balance} left", plural(*c as usize))
+                    }
+                    _ => String::new(),
+                };
                 format!(
-                    "AUTOCREA built {app} in {}{branch} ({} files, {tests}; engine {}{tokens}; {security}) in {secs:.1} s",
+                    "AUTOCREA built {app} in {}{branch} ({} files, {tests}; engine {}{tokens}{credits}; {security}) in {secs:.1} s",
                     self.dir.display(),
                     self.files_written,
                     self.engine
@@ -1241,6 +1247,21 @@ fn is_ours(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_headline_says_what_a_metered_run_cost() {
+        let summary: RunSummary = serde_json::from_value(serde_json::json!({
+            "runId": "run-1", "idea": "a blog", "dir": "/tmp/blog", "app": "blog", "engine": "joxcoder",
+            "status": "succeeded", "roles": [], "findings": [], "filesWritten": 23, "durationMs": 1500,
+            "tests": {"status": "skipped", "durationMs": 0},
+            "security": {"status": "done", "message": "No findings", "filesAudited": 25},
+            "credits": {"charged": 13, "balance": 87, "gateway": "http://gw"}
+        }))
+        .unwrap();
+        let headline = summary.headline();
+        assert!(headline.contains("13 credits charged, 87 left"), "{headline}");
+        assert!(headline.contains("security audit clean"), "{headline}");
+    }
 
     #[test]
     fn pytest_closing_lines() {

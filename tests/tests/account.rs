@@ -65,7 +65,7 @@ fn server(gw: &TestGateway) -> Lsp {
     let root = tempfile::tempdir().unwrap().keep();
     let mut lsp = Lsp::spawn_with_env(
         &["lsp"],
-        &[("AUTOCREA_GATEWAY_URL", &gw.url), ("AUTOCREA_STATUS_POLL_MS", "200")],
+        &[("AUTOCREA_GATEWAY_URL", &gw.url), ("AUTOCREA_STATUS_POLL_MS", "200"), ("AUTOCREA_LOG", "trace")],
     );
     lsp.initialize(initialize_params("vscode", &root));
     lsp
@@ -177,6 +177,7 @@ fn editor_sign_in_and_sign_out_reach_every_instance() {
         .request("workspace/executeCommand", json!({"command": "autocrea.status", "arguments": []}))
         .unwrap();
     assert_eq!((status["signedIn"].as_bool(), status["keys"].clone()), (Some(true), json!(["openai"])));
+    assert!(!a.stderr().contains("sk-stored-by-the-editor"), "a key reached the trace log");
     let bad = a.request(
         "workspace/executeCommand",
         json!({"command": "autocrea.setApiKey", "arguments": [{"provider": "mistral", "key": "x"}]}),

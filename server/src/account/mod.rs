@@ -94,7 +94,7 @@ pub fn gateway_url(setting: Option<&str>, stored: Option<&str>) -> String {
 
 /// Reads the credentials from the store (blocking: D-Bus or disk), the environment first.
 /// A store that cannot be read counts as empty, with a warning in the log.
-pub fn load(store: &Store, gateway_setting: Option<&str>) -> Credentials {
+pub fn load(store: &Store) -> Credentials {
     let get = |name: &str| match store.get(name) {
         Ok(v) => v,
         Err(e) => {
@@ -103,10 +103,12 @@ pub fn load(store: &Store, gateway_setting: Option<&str>) -> Credentials {
         }
     };
     let stored_gateway = get(store::ACCOUNT_GATEWAY).map(|g| g.expose().to_string());
+    // A token goes only to the gateway that issued it: settings (which a project's files may
+    // set) choose where to sign in, never where an existing token is sent.
     let account = match Secret::from_env("AUTOCREA_TOKEN") {
-        Some(token) => Some(Account { gateway: gateway_url(gateway_setting, None), token, from_env: true }),
+        Some(token) => Some(Account { gateway: gateway_url(None, None), token, from_env: true }),
         None => get(store::ACCOUNT_TOKEN).map(|token| Account {
-            gateway: gateway_url(gateway_setting, stored_gateway.as_deref()),
+            gateway: stored_gateway.clone().unwrap_or_else(|| gateway_url(None, None)),
             token,
             from_env: false,
         }),
@@ -201,11 +203,9 @@ pub async fn save(store: &Store, gateway: &str, token: &Secret) -> Result<(), Si
 
 /// Signs out: the token is revoked at the gateway (if it answers) and removed from the store.
 /// Returns a warning when the gateway could not be told.
-pub async fn sign_out(store: &Store, gateway_setting: Option<&str>) -> Result<Option<String>, String> {
+pub async fn sign_out(store: &Store) -> Result<Option<String>, String> {
     let s = store.clone();
-    let setting = gateway_setting.map(str::to_string);
-    let creds =
-        tokio::task::spawn_blocking(move || load(&s, setting.as_deref())).await.map_err(|e| e.to_string())?;
+    let creds = tokio::task::spawn_blocking(move || load(&s)).await.map_err(|e| e.to_string())?;
     let mut warning = None;
     if let Some(account) = creds.account.filter(|a| !a.from_env)
         && let Err(e) = Gateway::new(&account.gateway).revoke(&account.token).await
@@ -302,17 +302,16 @@ mod tests {
     fn stored_credentials_load_and_the_token_never_prints() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::file(dir.path().join("c.json"));
-        assert_eq!(load(&store, None), Credentials::default());
+        assert_eq!(load(&store), Credentials::default());
         store.set(store::ACCOUNT_TOKEN, "acr_abc").unwrap();
         store.set(store::ACCOUNT_GATEWAY, "http://127.0.0.1:9/").unwrap();
         store.set("openai-api-key", "sk-1").unwrap();
-        let creds = load(&store, None);
+        let creds = load(&store);
         let account = creds.account.clone().unwrap();
         assert_eq!(account.token.expose(), "acr_abc");
-        if std::env::var("AUTOCREA_GATEWAY_URL").is_err() {
-            assert_eq!(account.gateway, "http://127.0.0.1:9");
-            assert_eq!(load(&store, Some("http://setting")).account.unwrap().gateway, "http://setting");
-        }
+        assert_eq!(account.gateway, "http://127.0.0.1:9/");
+        // The token goes to the gateway that issued it; no setting (a project's file may set
+        // one) is even asked.
         assert_eq!(creds.openai.as_ref().unwrap().expose(), "sk-1");
         assert!(!format!("{creds:?}").contains("acr_abc") && !format!("{creds:?}").contains("sk-1"));
         let before = fingerprint(&store);

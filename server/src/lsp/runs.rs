@@ -119,13 +119,14 @@ pub fn start(
                     Event::Balance { credits, estimated } => {
                         let approx = if estimated { "≈" } else { "" };
                         progress.report(format!("credits: balance {approx}{credits}"), last).await;
-                        let status = {
-                            let mut known = forward_status.lock().unwrap();
-                            let status = known.get_or_insert_with(Default::default);
-                            status.balance = Some(credits);
-                            status.clone()
-                        };
-                        forward_client.send_notification::<ext::StatusChanged>(status).await;
+                        // The status is pushed only once the client has had one to update.
+                        let status = forward_status.lock().unwrap().as_mut().map(|known| {
+                            known.balance = Some(credits);
+                            known.clone()
+                        });
+                        if let Some(status) = status {
+                            forward_client.send_notification::<ext::StatusChanged>(status).await;
+                        }
                     }
                 }
             }

@@ -33,7 +33,7 @@ pub struct Session {
 
 pub struct Server {
     pub client: Client,
-    pub session: RwLock<Session>,
+    pub session: Arc<RwLock<Session>>,
     pub documents: Arc<Mutex<HashMap<Uri, Document>>>,
     /// Security findings published, with their quick fixes.
     pub diagnostics: Arc<Diagnostics>,
@@ -55,7 +55,7 @@ impl Server {
     pub fn new(client: Client, shutdown: Arc<AtomicBool>, runs: Arc<Runs>) -> Server {
         Server {
             client,
-            session: RwLock::default(),
+            session: Arc::default(),
             documents: Arc::default(),
             diagnostics: Arc::default(),
             store: std::sync::OnceLock::new(),

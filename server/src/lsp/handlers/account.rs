@@ -47,8 +47,7 @@ async fn tell_if_file(server: &Server, store: &Store) {
 /// The credentials as they are now (blocking reads, off the async threads).
 pub async fn credentials(server: &Server) -> Credentials {
     let store = store(server).await;
-    let setting = server.snapshot().config.gateway_url;
-    tokio::task::spawn_blocking(move || account::load(&store, setting.as_deref())).await.unwrap_or_default()
+    tokio::task::spawn_blocking(move || account::load(&store)).await.unwrap_or_default()
 }
 
 /// The status for the client, remembered as the last one pushed.
@@ -56,13 +55,18 @@ pub async fn current_status(server: &Server) -> Status {
     let store = store(server).await;
     let mut config = server.snapshot().config;
     config.credentials = credentials(server).await;
-    let engine = match Engine::select(&config, None) {
-        Ok(e) => e.name().to_string(),
-        Err(e) => format!("none ({e})"),
-    };
+    let engine = engine_label(&config);
     let status = account::status(&store, &config.credentials, config.gateway_url.as_deref(), &engine).await;
     *server.status.lock().unwrap() = Some(status.clone());
     status
+}
+
+/// The engine a run would use with this configuration, or why none can run.
+fn engine_label(config: &crate::config::Config) -> String {
+    match Engine::select(config, None) {
+        Ok(e) => e.name().to_string(),
+        Err(e) => format!("none ({e})"),
+    }
 }
 
 async fn push(client: &Client, status: Status) {
@@ -157,8 +161,7 @@ pub async fn sign_in(server: &Server, arguments: Vec<Value>) -> Result<Value> {
 /// `autocrea.signOut`.
 pub async fn sign_out(server: &Server) -> Result<Value> {
     let store = store(server).await;
-    let setting = server.snapshot().config.gateway_url;
-    if let Some(warning) = account::sign_out(&store, setting.as_deref()).await.map_err(failed)? {
+    if let Some(warning) = account::sign_out(&store).await.map_err(failed)? {
         server.client.show_message(MessageType::WARNING, format!("AUTOCREA: {warning}")).await;
     }
     let status = current_status(server).await;
@@ -190,9 +193,8 @@ pub async fn set_api_key(server: &Server, arguments: Vec<Value>) -> Result<Value
 /// as `autocrea/status` without a restart.
 pub fn watch(server: &Server, store: Store) {
     let client = server.client.clone();
-    let setting = server.snapshot().config.gateway_url;
+    let session = server.session.clone();
     let status = server.status.clone();
-    let config = server.snapshot().config;
     tokio::spawn(async move {
         let fingerprint = |s: Store| async move {
             tokio::task::spawn_blocking(move || account::fingerprint(&s)).await.unwrap_or(0)
@@ -206,15 +208,14 @@ pub fn watch(server: &Server, store: Store) {
                 continue;
             }
             last = Some(now);
+            // The settings as they are now, not as they were when the watch began.
+            let mut config = session.read().unwrap().config.clone();
             let s = store.clone();
-            let g = setting.clone();
-            let creds = tokio::task::spawn_blocking(move || account::load(&s, g.as_deref()))
-                .await
-                .unwrap_or_default();
-            let mut config = config.clone();
-            config.credentials = creds;
-            let engine = Engine::select(&config, None).map(|e| e.name().to_string()).unwrap_or_default();
-            let fresh = account::status(&store, &config.credentials, setting.as_deref(), &engine).await;
+            config.credentials =
+                tokio::task::spawn_blocking(move || account::load(&s)).await.unwrap_or_default();
+            let engine = engine_label(&config);
+            let fresh =
+                account::status(&store, &config.credentials, config.gateway_url.as_deref(), &engine).await;
             *status.lock().unwrap() = Some(fresh.clone());
             push(&client, fresh).await;
             tokio::time::sleep(watch_interval()).await;
@@ -234,9 +235,12 @@ pub async fn offer_upgrade(
         MessageActionItem { title: "Upgrade to Pro".into(), properties: Default::default() },
         MessageActionItem { title: "Not now".into(), properties: Default::default() },
     ];
-    let Ok(Some(choice)) = client.show_message_request(MessageType::WARNING, message, Some(actions)).await
-    else {
-        return;
+    let choice = match client.show_message_request(MessageType::WARNING, message.clone(), Some(actions)).await
+    {
+        Ok(Some(choice)) => choice,
+        Ok(None) => return,
+        // A client that cannot ask still tells the user why the run did not start.
+        Err(_) => return client.show_message(MessageType::WARNING, message).await,
     };
     let plan = match choice.title.as_str() {
         "Upgrade to Basic" => "basic",
