@@ -766,21 +766,24 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
             }
             tokens = self.tokens_of(engine, &ctx);
         }
+        // The role's report, before its commit (which reads the tokens and adds its id).
+        self.summary.roles.push(RoleReport {
+            role: Role::Security,
+            status: StepStatus::Done,
+            files: vec![],
+            message: None,
+            tokens,
+            commits: vec![],
+        });
         let mut fixed = 0;
-        let mut fixed_files = Vec::new();
         if self.req.config.auto_fix && findings.iter().any(|f| f.fix.is_some()) {
+            let fixed_files;
             (fixed, fixed_files) = self.apply_fixes(target, &findings).await?;
+            if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == Role::Security) {
+                report.files = fixed_files;
+            }
             if fixed > 0 {
-                self.summary.roles.push(RoleReport {
-                    role: Role::Security,
-                    status: StepStatus::Done,
-                    files: fixed_files.clone(),
-                    message: None,
-                    tokens,
-                    commits: vec![],
-                });
                 self.commit(engine, Role::Security, format!("fixed {fixed} finding{}", plural(fixed)))?;
-                self.summary.roles.retain(|r| r.role != Role::Security);
                 // What the fixes did not settle, as the rules now see it; the model's findings
                 // that had no fix stay.
                 let model_left: Vec<_> = findings
@@ -804,22 +807,9 @@ impl<S: FileSink, E: Events> Run<'_, S, E> {
             )
         };
         let message = if fixed > 0 { format!("Fixed {fixed}. {message}") } else { message };
-        let commits = self
-            .summary
-            .roles
-            .iter()
-            .find(|r| r.role == Role::Security)
-            .map(|r| r.commits.clone())
-            .unwrap_or_default();
-        self.summary.roles.retain(|r| r.role != Role::Security);
-        self.summary.roles.push(RoleReport {
-            role: Role::Security,
-            status: StepStatus::Done,
-            files: fixed_files,
-            message: Some(message.clone()),
-            tokens,
-            commits,
-        });
+        if let Some(report) = self.summary.roles.iter_mut().find(|r| r.role == Role::Security) {
+            report.message = Some(message.clone());
+        }
         self.summary.security = SecurityReport {
             status: StepStatus::Done,
             message: message.clone(),

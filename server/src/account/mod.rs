@@ -79,14 +79,13 @@ impl KeyProvider {
     }
 }
 
-/// The gateway to use: `AUTOCREA_GATEWAY_URL`, else the setting, else the one the stored
-/// token came from, else the hosted one.
-pub fn gateway_url(setting: Option<&str>, stored: Option<&str>) -> String {
+/// The gateway to sign in at, or to show when signed out: `AUTOCREA_GATEWAY_URL`, else the
+/// setting, else the hosted one. (A stored token always goes to the gateway that issued it.)
+pub fn gateway_url(setting: Option<&str>) -> String {
     std::env::var("AUTOCREA_GATEWAY_URL")
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| setting.map(str::to_string))
-        .or_else(|| stored.map(str::to_string))
         .unwrap_or_else(|| DEFAULT_GATEWAY.to_string())
         .trim_end_matches('/')
         .to_string()
@@ -106,9 +105,9 @@ pub fn load(store: &Store) -> Credentials {
     // A token goes only to the gateway that issued it: settings (which a project's files may
     // set) choose where to sign in, never where an existing token is sent.
     let account = match Secret::from_env("AUTOCREA_TOKEN") {
-        Some(token) => Some(Account { gateway: gateway_url(None, None), token, from_env: true }),
+        Some(token) => Some(Account { gateway: gateway_url(None), token, from_env: true }),
         None => get(store::ACCOUNT_TOKEN).map(|token| Account {
-            gateway: stored_gateway.clone().unwrap_or_else(|| gateway_url(None, None)),
+            gateway: stored_gateway.clone().unwrap_or_else(|| gateway_url(None)),
             token,
             from_env: false,
         }),
@@ -273,7 +272,7 @@ pub async fn status(
             .account
             .as_ref()
             .map(|a| a.gateway.clone())
-            .unwrap_or_else(|| gateway_url(gateway_setting, None)),
+            .unwrap_or_else(|| gateway_url(gateway_setting)),
         engine: engine.to_string(),
         credential_store: store.describe(),
         keys,

@@ -522,7 +522,7 @@ impl<'c, 'a> Js<'c, 'a> {
         };
         // DOM sinks.
         if matches!(prop, "innerHTML" | "outerHTML") && !info.constant {
-            self.html_sink(right, &info, prop, left);
+            self.html_sink(right, &info, prop);
         }
         if matches!(
             target,
@@ -1015,7 +1015,7 @@ impl<'c, 'a> Js<'c, 'a> {
         {
             let info = self.info(*body).against(sink::HTML);
             if !info.constant {
-                self.html_sink(*body, &info, "document.write", callee);
+                self.html_sink(*body, &info, "document.write");
             }
         }
         if method == "insertAdjacentHTML"
@@ -1023,7 +1023,7 @@ impl<'c, 'a> Js<'c, 'a> {
         {
             let info = self.info(*body).against(sink::HTML);
             if !info.constant {
-                self.html_sink(*body, &info, "insertAdjacentHTML", callee);
+                self.html_sink(*body, &info, "insertAdjacentHTML");
             }
         }
         if matches!(method.as_str(), "html" | "append" | "prepend" | "after" | "before")
@@ -1276,7 +1276,7 @@ impl<'c, 'a> Js<'c, 'a> {
 
     /// Request data into an HTML sink always; other data (props, function results) when it is
     /// the whole HTML, not a part of a template around it.
-    fn html_sink(&mut self, value: Node<'_>, info: &Info, sink: &str, _at: Node<'_>) {
+    fn html_sink(&mut self, value: Node<'_>, info: &Info, sink: &str) {
         if !(info.is_strong() || (info.tainted() && !info.built)) {
             return;
         }

@@ -182,57 +182,42 @@ pub struct Audit {
 /// dependency and build folders). Findings name paths relative to `base` when under it.
 pub fn audit_paths(paths: &[PathBuf], base: &Path) -> Audit {
     let files = collect_files(paths);
-    let mut audit = Audit::default();
-    let results: Vec<(PathBuf, std::io::Result<String>)> = {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let chunk = files.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter().map(|p| (p.clone(), std::fs::read_to_string(p))).collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-        })
-    };
-    let mut per_file: Vec<Vec<Finding>> = Vec::new();
-    std::thread::scope(|s| {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let chunk = results.len().div_ceil(threads).max(1);
-        let handles: Vec<_> = results
+    // Each thread reads and audits its share of the files.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Audit> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    part.iter()
-                        .filter_map(|(path, text)| {
-                            let text = text.as_ref().ok()?;
-                            let shown = display_path(path, base);
-                            let mut found = audit_text(path, text);
-                            for f in &mut found {
-                                f.path = shown.clone();
+                    let mut audit = Audit::default();
+                    for path in part {
+                        match std::fs::read_to_string(path) {
+                            Ok(text) => {
+                                audit.files += 1;
+                                let shown = display_path(path, base);
+                                audit.findings.extend(audit_text(path, &text).into_iter().map(|mut f| {
+                                    f.path = shown.clone();
+                                    f
+                                }));
                             }
-                            Some(found)
-                        })
-                        .collect::<Vec<_>>()
+                            // Not UTF-8: a binary file, nothing to audit.
+                            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
+                            Err(e) => audit.errors.push(format!("{}: {e}", path.display())),
+                        }
+                    }
+                    audit
                 })
             })
             .collect();
-        for h in handles {
-            per_file.extend(h.join().unwrap_or_default());
-        }
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    for (path, text) in &results {
-        match text {
-            Ok(_) => audit.files += 1,
-            // Not UTF-8: a binary file, nothing to audit.
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
-            Err(e) => audit.errors.push(format!("{}: {e}", path.display())),
-        }
+    let mut audit = Audit::default();
+    for part in parts {
+        audit.files += part.files;
+        audit.findings.extend(part.findings);
+        audit.errors.extend(part.errors);
     }
-    audit.findings = per_file.into_iter().flatten().collect();
     audit.findings.sort_by(|a, b| (&a.path, a.range.start, &a.rule).cmp(&(&b.path, b.range.start, &b.rule)));
     audit
 }

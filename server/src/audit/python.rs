@@ -473,7 +473,7 @@ impl<'c, 'a> Py<'c, 'a> {
             "return_statement" => {
                 self.walk_children(node);
                 if let Some(value) = named_children(node).next() {
-                    self.returned(node, value);
+                    self.returned(value);
                 }
             }
             _ => self.walk_children(node),
@@ -1251,7 +1251,7 @@ impl<'c, 'a> Py<'c, 'a> {
             let fix_at = at.clone();
             self.cx.report_with("xss", None, Some(Severity::Warning), at, "Autoescaping is off, so values rendered into HTML templates are not escaped: markup in them runs in the visitor's browser. Use `autoescape=select_autoescape()` or `True`.");
             let edit = self.cx.edit(fix_at, "True");
-            self.set_fix("Turn autoescaping on", vec![edit]);
+            self.cx.set_fix("Turn autoescaping on", vec![edit]);
         }
 
         // Redirects and outgoing requests.
@@ -1334,7 +1334,7 @@ impl<'c, 'a> Py<'c, 'a> {
                     if name == "yaml.load" { "yaml.safe_load" } else { "yaml.safe_load_all" },
                 );
                 let title = if name == "yaml.load" { "Use yaml.safe_load" } else { "Use yaml.safe_load_all" };
-                self.set_fix(title, vec![edit]);
+                self.cx.set_fix(title, vec![edit]);
             }
         }
 
@@ -1370,7 +1370,7 @@ impl<'c, 'a> Py<'c, 'a> {
                     && let Some(attr) = field(callee, "attribute")
                 {
                     let edit = self.cx.edit(attr.byte_range(), "sha256");
-                    self.set_fix("Use SHA-256", vec![edit]);
+                    self.cx.set_fix("Use SHA-256", vec![edit]);
                 }
             }
         } else if matches!(
@@ -1413,7 +1413,7 @@ impl<'c, 'a> Py<'c, 'a> {
                     if !self.src.contains("import secrets") {
                         edits.push(self.cx.edit(0..0, "import secrets\n"));
                     }
-                    self.set_fix("Use secrets.choice", edits);
+                    self.cx.set_fix("Use secrets.choice", edits);
                 }
             }
         }
@@ -1425,7 +1425,7 @@ impl<'c, 'a> Py<'c, 'a> {
         {
             self.cx.report("tls-verify-off", v.byte_range(), "Certificate verification is off: anyone on the network path can read and change this traffic (including credentials). Remove `verify=False`; pass a CA bundle path for private certificates.");
             let edit = self.cx.edit(v.byte_range(), "True");
-            self.set_fix("Verify certificates", vec![edit]);
+            self.cx.set_fix("Verify certificates", vec![edit]);
         }
         if name == "ssl._create_unverified_context" || name == "ssl._create_stdlib_context" {
             self.cx.report("tls-verify-off", at.clone(), "This SSL context does not verify certificates: anyone on the network path can impersonate the server. Use `ssl.create_default_context()`.");
@@ -1495,7 +1495,7 @@ impl<'c, 'a> Py<'c, 'a> {
             let v = kw("debug").or_else(|| kw("use_debugger")).expect("checked above");
             self.cx.report("debug-mode", v.byte_range(), "Debug mode is on: errors show stack traces and source to anyone, and Werkzeug's debugger runs Python sent from the browser. Turn it off (read it from an environment variable for development).");
             let edit = self.cx.edit(v.byte_range(), "False");
-            self.set_fix("Turn debug mode off", vec![edit]);
+            self.cx.set_fix("Turn debug mode off", vec![edit]);
         }
 
         // XML.
@@ -1595,7 +1595,7 @@ impl<'c, 'a> Py<'c, 'a> {
                         ),
                     );
                     let edit = self.cx.edit(r, "True");
-                    self.set_fix(&format!("Set {k} to True"), vec![edit]);
+                    self.cx.set_fix(&format!("Set {k} to True"), vec![edit]);
                 }
                 if k == "DEBUG" && text(*v, self.src) == "True" {
                     self.cx.report(
@@ -1620,7 +1620,7 @@ impl<'c, 'a> Py<'c, 'a> {
     }
 
     /// A route returning an HTML string built from request data (Flask sends it as HTML).
-    fn returned(&mut self, _ret: Node<'_>, value: Node<'_>) {
+    fn returned(&mut self, value: Node<'_>) {
         if !self.in_route.last().copied().unwrap_or(false) {
             return;
         }
@@ -1687,11 +1687,7 @@ impl<'c, 'a> Py<'c, 'a> {
                 edits.push(self.cx.edit(close..close, format!("{sep}{}", append.join(", "))));
             }
         }
-        self.set_fix("Set Secure, HttpOnly and SameSite", edits);
-    }
-
-    fn set_fix(&mut self, title: &str, edits: Vec<super::Edit>) {
-        self.cx.set_fix(title, edits);
+        self.cx.set_fix("Set Secure, HttpOnly and SameSite", edits);
     }
 
     // --- settings ---------------------------------------------------------------------------
@@ -1709,7 +1705,7 @@ impl<'c, 'a> Py<'c, 'a> {
             ("DEBUG", "True") if !self.scopes.in_function() || target.contains("config") => {
                 self.cx.report("debug-mode", right.byte_range(), "`DEBUG = True` shows stack traces, settings and SQL to anyone who triggers an error. Read it from the environment and keep it off in production.");
                 let edit = self.cx.edit(right.byte_range(), "False");
-                self.set_fix("Turn debug mode off", vec![edit]);
+                self.cx.set_fix("Turn debug mode off", vec![edit]);
             }
             ("debug", "True") if target.ends_with(".debug") => {
                 self.cx.report("debug-mode", right.byte_range(), "Debug mode is on: errors show stack traces and source to anyone. Turn it off outside development.");
@@ -1731,7 +1727,7 @@ impl<'c, 'a> Py<'c, 'a> {
                     format!("`{key} = False` sends this cookie without that protection. Set it to True."),
                 );
                 let edit = self.cx.edit(right.byte_range(), "True");
-                self.set_fix(&format!("Set {key} to True"), vec![edit]);
+                self.cx.set_fix(&format!("Set {key} to True"), vec![edit]);
             }
             ("check_hostname", "False") => {
                 self.cx.report("tls-verify-off", right.byte_range(), "Host name checking is off: a certificate for any site is accepted. Keep `check_hostname = True`.");

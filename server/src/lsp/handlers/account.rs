@@ -53,11 +53,20 @@ pub async fn credentials(server: &Server) -> Credentials {
 /// The status for the client, remembered as the last one pushed.
 pub async fn current_status(server: &Server) -> Status {
     let store = store(server).await;
-    let mut config = server.snapshot().config;
-    config.credentials = credentials(server).await;
+    fresh_status(&store, server.snapshot().config, &server.status).await
+}
+
+/// Reads the credentials, asks the gateway, and remembers the answer as the last status.
+async fn fresh_status(
+    store: &Store,
+    mut config: crate::config::Config,
+    last: &std::sync::Mutex<Option<Status>>,
+) -> Status {
+    let s = store.clone();
+    config.credentials = tokio::task::spawn_blocking(move || account::load(&s)).await.unwrap_or_default();
     let engine = engine_label(&config);
-    let status = account::status(&store, &config.credentials, config.gateway_url.as_deref(), &engine).await;
-    *server.status.lock().unwrap() = Some(status.clone());
+    let status = account::status(store, &config.credentials, config.gateway_url.as_deref(), &engine).await;
+    *last.lock().unwrap() = Some(status.clone());
     status
 }
 
@@ -92,7 +101,7 @@ pub async fn sign_in(server: &Server, arguments: Vec<Value>) -> Result<Value> {
     };
     let store = store(server).await;
     let session = server.snapshot();
-    let url = account::gateway_url(params.gateway.as_deref().or(session.config.gateway_url.as_deref()), None);
+    let url = account::gateway_url(params.gateway.as_deref().or(session.config.gateway_url.as_deref()));
     let gateway = Gateway::new(&url);
     let code = gateway.device_code().await.map_err(|e| failed(e.to_string()))?;
     let started = SignInStarted {
@@ -209,15 +218,8 @@ pub fn watch(server: &Server, store: Store) {
             }
             last = Some(now);
             // The settings as they are now, not as they were when the watch began.
-            let mut config = session.read().unwrap().config.clone();
-            let s = store.clone();
-            config.credentials =
-                tokio::task::spawn_blocking(move || account::load(&s)).await.unwrap_or_default();
-            let engine = engine_label(&config);
-            let fresh =
-                account::status(&store, &config.credentials, config.gateway_url.as_deref(), &engine).await;
-            *status.lock().unwrap() = Some(fresh.clone());
-            push(&client, fresh).await;
+            let config = session.read().unwrap().config.clone();
+            push(&client, fresh_status(&store, config, &status).await).await;
             tokio::time::sleep(watch_interval()).await;
         }
     });
