@@ -22,7 +22,8 @@ fn open_store(writing: bool) -> Store {
 /// Device sign-in: prints the code and the page (and opens it unless `no_browser`), waits.
 pub async fn login(gateway: Option<String>, no_browser: bool) -> ExitCode {
     let store = tokio::task::spawn_blocking(|| open_store(true)).await.expect("store opens");
-    let gateway = Gateway::new(&account::gateway_url(gateway.as_deref()));
+    // `--gateway` names it outright; else the environment or the hosted one.
+    let gateway = Gateway::new(&gateway.unwrap_or_else(|| account::gateway_url(None)));
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {

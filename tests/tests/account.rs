@@ -82,8 +82,10 @@ fn cli_sign_in_is_shared_with_running_editors() {
     let before = status_with(&mut editor, false);
     assert_eq!(before["gateway"], gw.url.as_str());
 
+    // `--gateway` wins over the environment.
     let mut login = autocrea_command()
         .args(["login", "--no-browser", "--gateway", &gw.url])
+        .env("AUTOCREA_GATEWAY_URL", "http://127.0.0.1:9")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -101,7 +101,9 @@ pub async fn sign_in(server: &Server, arguments: Vec<Value>) -> Result<Value> {
     };
     let store = store(server).await;
     let session = server.snapshot();
-    let url = account::gateway_url(params.gateway.as_deref().or(session.config.gateway_url.as_deref()));
+    // The command's `gateway` names it outright; else the environment, the setting, the hosted one.
+    let url =
+        params.gateway.clone().unwrap_or_else(|| account::gateway_url(session.config.gateway_url.as_deref()));
     let gateway = Gateway::new(&url);
     let code = gateway.device_code().await.map_err(|e| failed(e.to_string()))?;
     let started = SignInStarted {
