@@ -13,7 +13,7 @@ use autocrea::pipeline::{self, Destination, DiskSink, Event, Events, RunRequest,
 use autocrea::spec::Role;
 use clap::{Parser, Subcommand};
 
-mod cli_account;
+mod account;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -294,12 +294,10 @@ fn main() -> ExitCode {
             runtime.block_on(gateway(config, listen))
         }
         Some(Command::Audit { paths, format, fail_on }) => audit(paths, &format, fail_on),
-        Some(Command::Login { gateway, no_browser }) => {
-            runtime.block_on(cli_account::login(gateway, no_browser))
-        }
-        Some(Command::Logout) => runtime.block_on(cli_account::logout()),
-        Some(Command::Status { json }) => runtime.block_on(cli_account::status(json)),
-        Some(Command::Keys { action, provider, key }) => cli_account::keys(&action, provider.as_deref(), key),
+        Some(Command::Login { gateway, no_browser }) => runtime.block_on(account::login(gateway, no_browser)),
+        Some(Command::Logout) => runtime.block_on(account::logout()),
+        Some(Command::Status { json }) => runtime.block_on(account::status(json)),
+        Some(Command::Keys { action, provider, key }) => account::keys(&action, provider.as_deref(), key),
         Some(Command::Schema) => {
             print!("{}", autocrea::spec::json_schema());
             ExitCode::SUCCESS
